@@ -1,0 +1,3 @@
+from frrnode.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""The node agent: sources, reconcile loop, status and metrics."""

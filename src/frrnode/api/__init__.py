@@ -1,0 +1,1 @@
+"""The Kubernetes resource model (group frrk8s.metallb.io/v1beta1, plus core Secret and Node)."""

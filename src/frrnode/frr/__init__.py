@@ -1,0 +1,1 @@
+"""Everything FRR-specific: rendering, talking to the daemons, applying, reading state."""

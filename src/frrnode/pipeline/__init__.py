@@ -1,0 +1,1 @@
+"""From API objects to one node's `NodeConfig`: select, translate (validate), merge."""
