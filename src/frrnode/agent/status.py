@@ -1,0 +1,358 @@
+"""Status objects (FRRNodeState, BGPSessionState) and the embedded-mode status files.
+
+Built from plain inputs: the node name, FRR's running config, the last reload/conversion
+results (anything with `ok`, `message`, `at`, like `agent.reconcile.Result`) and a
+`frr.state.Snapshot`. The wire shape is upstream's (spec §1.3, §1.4, §7) plus documented,
+additive fields:
+
+FRRNodeState.status
+  runningConfig, lastReloadResult, lastConversionResult   upstream (passwords redacted)
+  lastReloadTime, lastConversionTime                      RFC 3339 UTC of those results
+  appliedGenerations                                      {"FRRConfiguration/<ns>/<name>": "<generation>"}
+                                                          of the objects the running config reflects
+                                                          (metadata.generation, or a content hash in
+                                                          directory mode); empty until a config applied
+BGPSessionState.status
+  bgpStatus, bfdStatus, node, peer, vrf                   upstream
+  receivedPrefixes                                        pre-policy (absent when FRR keeps no
+                                                          Adj-RIB-In: no soft-reconfiguration inbound)
+  acceptedPrefixes, advertisedPrefixes                    post-policy received / sent
+  lastError                                               FRR's last reset/notification reason, if any
+  connectionsEstablished, connectionsDropped, uptimeSeconds
+
+No password may reach a status file: running config and reload/conversion results go through
+`redact()` (upstream's `password.*` -> `password <retracted>`), and `StatusWriter` also scrubs
+every known secret value (`secrets=`) from the serialized text, wherever it appears.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from frrnode.frr.state import SessionState, Snapshot
+from frrnode.model import NodeConfig
+
+API_VERSION = "frrk8s.metallb.io/v1beta1"
+LABEL_NODE = "frrk8s.metallb.io/node"
+LABEL_PEER = "frrk8s.metallb.io/peer"
+LABEL_VRF = "frrk8s.metallb.io/vrf"
+RETRACTED = "<retracted>"
+
+_PASSWORD_RE = re.compile(r"password.*")
+
+
+# ---------------------------------------------------------------- redaction and formatting
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Upstream's redaction (`password.*` to end of line -> `password <retracted>`), then any
+    known secret value anywhere (a secret quoted in an error message is not after `password`)."""
+    text = _PASSWORD_RE.sub(f"password {RETRACTED}", text)
+    return scrub(text, secrets)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of each secret value; longest first so overlaps cannot leak."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, RETRACTED)
+    return text
+
+
+def passwords_of(config: NodeConfig | None) -> set[str]:
+    """Every neighbor password of a node config: the values `StatusWriter` must never write."""
+    if config is None:
+        return set()
+    return {n.password for r in config.routers for n in r.neighbors if n.password}
+
+
+def format_peer(peer: str) -> str:
+    """Peer as upstream labels it: IPv4 verbatim, IPv6 fully expanded with `:` -> `-`,
+    anything else (an interface) verbatim."""
+    try:
+        addr = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer
+    if isinstance(addr, ipaddress.IPv6Address):
+        return addr.exploded.replace(":", "-")
+    return peer
+
+
+def _rfc3339(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_NAME_BAD = re.compile(r"[^a-z0-9.-]+")
+
+
+def _dns_name(*parts: str) -> str:
+    """A stable, DNS-subdomain-ish object name (also a safe file name)."""
+    name = _NAME_BAD.sub("-", "-".join(p.lower() for p in parts if p)).strip("-.")
+    return name[:253] or "unnamed"
+
+
+# ---------------------------------------------------------------- objects
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="forbid")
+
+
+class ObjectMeta(_Model):
+    name: str
+    namespace: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class FRRNodeStateStatus(_Model):
+    running_config: str = Field(default="", alias="runningConfig")
+    last_reload_result: str = Field(default="", alias="lastReloadResult")
+    last_conversion_result: str = Field(default="", alias="lastConversionResult")
+    last_reload_time: str | None = Field(default=None, alias="lastReloadTime")
+    last_conversion_time: str | None = Field(default=None, alias="lastConversionTime")
+    applied_generations: dict[str, str] = Field(default_factory=dict, alias="appliedGenerations")
+
+
+class FRRNodeState(_Model):
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    kind: str = "FRRNodeState"
+    metadata: ObjectMeta
+    spec: dict[str, Any] = Field(default_factory=dict)
+    status: FRRNodeStateStatus = Field(default_factory=FRRNodeStateStatus)
+
+
+class BGPSessionStateStatus(_Model):
+    bgp_status: str = Field(default="", alias="bgpStatus")
+    bfd_status: str = Field(default="", alias="bfdStatus")
+    node: str = ""
+    peer: str = ""
+    vrf: str = ""
+    received_prefixes: int | None = Field(default=None, alias="receivedPrefixes")
+    accepted_prefixes: int = Field(default=0, alias="acceptedPrefixes")
+    advertised_prefixes: int = Field(default=0, alias="advertisedPrefixes")
+    last_error: str | None = Field(default=None, alias="lastError")
+    connections_established: int = Field(default=0, alias="connectionsEstablished")
+    connections_dropped: int = Field(default=0, alias="connectionsDropped")
+    uptime_seconds: float | None = Field(default=None, alias="uptimeSeconds")
+
+
+class BGPSessionState(_Model):
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    kind: str = "BGPSessionState"
+    metadata: ObjectMeta
+    spec: dict[str, Any] = Field(default_factory=dict)
+    status: BGPSessionStateStatus = Field(default_factory=BGPSessionStateStatus)
+
+
+StatusObject = FRRNodeState | BGPSessionState
+
+
+class ResultLike(Protocol):
+    """A step's outcome; `agent.reconcile.Result` fits."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def at(self) -> float: ...
+
+
+def conversion_result(error: object | None) -> str:
+    """Upstream's `lastConversionResult` text for an error (None = success)."""
+    return "success" if error is None else f"failed: {error}"
+
+
+def build_node_state(
+    node: str,
+    running_config: str,
+    last_reload: ResultLike | None = None,
+    last_conversion: ResultLike | None = None,
+    applied_generations: Mapping[str, str | int] | None = None,
+    secrets: Iterable[str] = (),
+) -> FRRNodeState:
+    """The node's FRRNodeState. Results' messages are used verbatim (`success`, FRR's error,
+    `failed: ...`), except that passwords and `secrets` are redacted everywhere."""
+    secrets = tuple(secrets)
+
+    def text(r: ResultLike | None) -> str:
+        return "" if r is None else redact("success" if r.ok and not r.message else r.message, secrets)
+
+    return FRRNodeState(
+        metadata=ObjectMeta(name=node),
+        status=FRRNodeStateStatus(
+            running_config=redact(running_config, secrets),
+            last_reload_result=text(last_reload),
+            last_conversion_result=text(last_conversion),
+            last_reload_time=_rfc3339(last_reload.at) if last_reload else None,
+            last_conversion_time=_rfc3339(last_conversion.at) if last_conversion else None,
+            applied_generations={k: str(v) for k, v in sorted((applied_generations or {}).items())},
+        ),
+    )
+
+
+def session_name(node: str, vrf: str, peer: str) -> str:
+    """Deterministic name (upstream uses generateName `<node>-`; files need stable names)."""
+    return _dns_name(node, vrf or "default", format_peer(peer))
+
+
+def build_session_state(node: str, session: SessionState, namespace: str | None = None) -> BGPSessionState:
+    peer = format_peer(session.peer)
+    return BGPSessionState(
+        metadata=ObjectMeta(
+            name=session_name(node, session.vrf, session.peer),
+            namespace=namespace,
+            labels={LABEL_NODE: node, LABEL_PEER: peer, LABEL_VRF: session.vrf},
+        ),
+        status=BGPSessionStateStatus(
+            bgp_status=session.bgp_state,
+            bfd_status=session.bfd_status,
+            node=node,
+            peer=peer,
+            vrf=session.vrf,
+            received_prefixes=session.received,
+            accepted_prefixes=session.accepted,
+            advertised_prefixes=session.advertised,
+            last_error=session.last_error,
+            connections_established=session.connections_established,
+            connections_dropped=session.connections_dropped,
+            uptime_seconds=session.uptime_seconds,
+        ),
+    )
+
+
+def build_session_states(
+    node: str, sessions: Snapshot | Iterable[SessionState], namespace: str | None = None
+) -> list[BGPSessionState]:
+    """One BGPSessionState per (vrf, peer), sorted; a duplicate key keeps the first."""
+    items = sessions.sessions if isinstance(sessions, Snapshot) else sessions
+    out: dict[tuple[str, str], BGPSessionState] = {}
+    for s in items:
+        out.setdefault((s.vrf, s.peer), build_session_state(node, s, namespace))
+    return [out[k] for k in sorted(out)]
+
+
+# ---------------------------------------------------------------- YAML files
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the running config) as readable `|` blocks."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def to_yaml(obj: StatusObject) -> str:
+    data = obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def file_name(obj: StatusObject) -> str:
+    return f"{obj.kind.lower()}-{obj.metadata.name}.yaml"
+
+
+@dataclass
+class WriteReport:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+class StatusWriter:
+    """Writes status objects into `status_dir`, one YAML file per object.
+
+    Atomic (temp file in the same directory + rename), only when the content changed, and
+    `write_sessions` deletes the files of sessions that disappeared. `secrets` (e.g.
+    `passwords_of(node_config)`, updatable through the attribute) are scrubbed from every file.
+    """
+
+    def __init__(self, status_dir: str | Path, secrets: Iterable[str] = ()) -> None:
+        self.status_dir = Path(status_dir)
+        self.secrets: set[str] = set(secrets)
+
+    def _write(self, obj: StatusObject, report: WriteReport) -> str:
+        name = file_name(obj)
+        # build_node_state already redacted `password ...` lines; the known values go anywhere.
+        text = scrub(to_yaml(obj), self.secrets)
+        path = self.status_dir / name
+        try:
+            if path.read_text() == text:
+                report.unchanged.append(name)
+                return name
+        except OSError:
+            pass
+        self.status_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.status_dir)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        report.written.append(name)
+        return name
+
+    def write_node_state(self, state: FRRNodeState) -> WriteReport:
+        report = WriteReport()
+        self._write(state, report)
+        return report
+
+    def write_sessions(self, sessions: Iterable[BGPSessionState]) -> WriteReport:
+        """Write the complete current set of sessions; files of other sessions are deleted."""
+        report = WriteReport()
+        keep = {self._write(s, report) for s in sessions}
+        for path in sorted(self.status_dir.glob("bgpsessionstate-*.yaml")):
+            if path.name not in keep:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                report.deleted.append(path.name)
+        return report
+
+    def write(self, node_state: FRRNodeState | None, sessions: Iterable[BGPSessionState]) -> WriteReport:
+        report = self.write_sessions(sessions)
+        if node_state is not None:
+            r = self.write_node_state(node_state)
+            report.written += r.written
+            report.unchanged += r.unchanged
+        return report
+
+
+def read_status_dir(status_dir: str | Path) -> tuple[list[FRRNodeState], list[BGPSessionState]]:
+    """Parse the status files (for `frrnode status`); unreadable files are skipped."""
+    nodes: list[FRRNodeState] = []
+    sessions: list[BGPSessionState] = []
+    for path in sorted(Path(status_dir).glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        if data.get("kind") == "FRRNodeState":
+            nodes.append(FRRNodeState.model_validate(data))
+        elif data.get("kind") == "BGPSessionState":
+            sessions.append(BGPSessionState.model_validate(data))
+    return nodes, sessions
