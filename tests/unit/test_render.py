@@ -16,38 +16,18 @@ from hypothesis import strategies as st
 from frrnode.frr.invariants import check_invariants
 from frrnode.frr.objects import RenderOptions, plan
 from frrnode.frr.render import UPSTREAM, render_config
+from frrnode.frr.samples import example_a, example_b, feature_node, neighbor, scaled_node
 from frrnode.model import (
-    EVPN,
-    L2VNI,
-    L3VNI,
     Advertise,
-    BFDProfile,
     Community,
     CommunityPrefixes,
     LocalPref,
     Neighbor,
     NodeConfig,
-    ObjectRef,
-    RawSnippet,
     Receive,
     Router,
     Selector,
 )
-
-
-def nb(addr: str, asn: str = "65001", vrf: str = "", **kw: object) -> Neighbor:
-    family = kw.pop("family", "ipv6" if ":" in addr else "ipv4")
-    nid = f"{addr}-{vrf}" if vrf else addr
-    return Neighbor(
-        id=nid,
-        peer=addr,
-        family=family,
-        remote_as=asn,
-        display_name=f"{asn}@{addr}",
-        address=addr,
-        **kw,  # type: ignore[arg-type]
-    )
-
 
 EXAMPLE_A = """\
 log stdout informational
@@ -134,132 +114,6 @@ router bgp 64512
 """
 
 
-def example_a() -> NodeConfig:
-    prefixes = ("192.169.1.0/24", "192.170.1.0/22")
-    n = nb("192.168.1.2", port=4567, advertise=Advertise(prefixes_v4=prefixes))
-    return NodeConfig(
-        hostname="dummyhostname", routers=(Router(asn=65000, prefixes_v4=prefixes, neighbors=(n,)),)
-    )
-
-
-def example_b() -> NodeConfig:
-    n = nb(
-        "172.30.0.3",
-        asn="4200000000",
-        advertise=Advertise(
-            prefixes_v4=("192.168.10.0/24", "192.168.20.0/24"),
-            local_prefs=(LocalPref(200, "ipv4", ("192.168.20.0/24",)),),
-            communities=(CommunityPrefixes(Community("10:100", False), "ipv4", ("192.168.10.0/24",)),),
-        ),
-        receive=Receive(selectors_v4=(Selector("10.0.0.0/8", le=24),)),
-    )
-    router = Router(asn=64512, prefixes_v4=("192.168.10.0/24", "192.168.20.0/24"), neighbors=(n,))
-    return NodeConfig(hostname="node-1", always_block=("192.167.9.0/24",), routers=(router,))
-
-
-def big_node() -> NodeConfig:
-    """Most features at once: VRFs, dual-stack, unnumbered, always-block v4+v6, modifiers, BFD, EVPN, raw."""
-    adv = Advertise(
-        prefixes_v4=("192.0.2.0/24", "198.51.100.0/24"),
-        prefixes_v6=("2001:db8:1::/48",),
-        next_hop_v4="192.0.2.1",
-        next_hop_v6="2001:db8::1",
-        local_prefs=(LocalPref(150, "ipv4", ("192.0.2.0/24",)), LocalPref(150, "ipv6", ("2001:db8:1::/48",))),
-        communities=(
-            CommunityPrefixes(Community("123:456:7890", True), "ipv6", ("2001:db8:1::/48",)),
-            CommunityPrefixes(Community("10:100", False), "ipv4", ("192.0.2.0/24", "198.51.100.0/24")),
-        ),
-    )
-    dual = nb(
-        "10.0.0.1",
-        family="dual",
-        advertise=adv,
-        bfd_profile="fast",
-        hold_time=9,
-        keepalive_time=3,
-        connect_time=5,
-        password="s3cret",
-        source_address="10.0.0.100",
-        graceful_restart=True,
-        local_asn=65100,
-        ebgp_multihop=True,
-        receive=Receive(
-            selectors_v4=(Selector("203.0.113.0/24", le=28, ge=26),),
-            selectors_v6=(Selector("2001:db8::/32"),),
-        ),
-    )
-    v6 = nb("2001:db8::2", asn="external", disable_connected_check=True, receive=Receive(all=True))
-    unnumbered = Neighbor(
-        id="eth1",
-        peer="eth1",
-        family="dual",
-        remote_as="internal",
-        display_name="internal@eth1",
-        interface="eth1",
-        address_families=("evpn", "unicast"),
-    )
-    evpn_only = nb("10.0.0.10", address_families=("evpn",))
-    red = nb("10.0.0.1", vrf="red")
-    default = Router(
-        asn=65000,
-        router_id="10.0.0.100",
-        prefixes_v4=("192.0.2.0/24", "198.51.100.0/24"),
-        prefixes_v6=("2001:db8:1::/48",),
-        imports=("red",),
-        neighbors=(dual, evpn_only, v6, unnumbered),
-        evpn=EVPN(
-            advertise_vnis="All",
-            advertise_svi=True,
-            l2vnis=(
-                L2VNI(100, rd="65000:100", import_rts=("65000:100",), export_rts=("65000:100",)),
-                L2VNI(200),
-            ),
-        ),
-    )
-    red_router = Router(
-        asn=65000,
-        vrf="red",
-        prefixes_v4=("192.0.2.128/25",),
-        neighbors=(red,),
-        evpn=EVPN(
-            l3vni=L3VNI(
-                3000,
-                rd="65000:3000",
-                import_rts=("65000:3000",),
-                export_rts=("65000:3000",),
-                advertise_prefixes=("unicast",),
-            )
-        ),
-    )
-    return NodeConfig(
-        hostname="node-1",
-        log_level="debugging",
-        always_block=("192.168.0.0/16", "fd00::/8"),
-        routers=(default, red_router),
-        bfd_profiles=(
-            BFDProfile(
-                "fast",
-                receive_interval=100,
-                transmit_interval=100,
-                echo_mode=True,
-                echo_interval=50,
-                passive_mode=True,
-                minimum_ttl=250,
-                detect_multiplier=5,
-            ),
-            BFDProfile("plain"),
-        ),
-        raw=(
-            RawSnippet(
-                0,
-                "route-map 10.0.0.1-in permit 100\n  set metric 7\n",
-                ObjectRef("FRRConfiguration", "ns", "a"),
-            ),
-            RawSnippet(5, "# comment", ObjectRef("FRRConfiguration", "ns", "b")),
-        ),
-    )
-
-
 def test_worked_example_a() -> None:
     assert render_config(example_a(), UPSTREAM) == EXAMPLE_A
 
@@ -268,7 +122,7 @@ def test_worked_example_b() -> None:
     assert render_config(example_b(), UPSTREAM) == EXAMPLE_B
 
 
-@pytest.mark.parametrize("node", [example_a(), example_b(), big_node()], ids=["A", "B", "big"])
+@pytest.mark.parametrize("node", [example_a(), example_b(), feature_node()], ids=["A", "B", "big"])
 @pytest.mark.parametrize("options", [UPSTREAM, RenderOptions()], ids=["upstream", "agent"])
 def test_invariants_and_layout(node: NodeConfig, options: RenderOptions) -> None:
     text = render_config(node, options)
@@ -298,7 +152,7 @@ def test_invariant_checker_can_fail() -> None:
 
 
 def test_big_node_lines() -> None:
-    text = render_config(big_node(), UPSTREAM)
+    text = render_config(feature_node(), UPSTREAM)
     lines = text.splitlines()
     # debug lines right after the log lines, hostname after them
     assert (
@@ -371,7 +225,7 @@ def test_big_node_lines() -> None:
 
 def test_timers_only_as_a_pair() -> None:
     """Upstream quirk 6: keepalive without hold time renders no timers line."""
-    n = nb("192.0.2.1", keepalive_time=30)
+    n = neighbor("192.0.2.1", keepalive_time=30)
     text = render_config(NodeConfig(hostname="h", routers=(Router(asn=1, neighbors=(n,)),)), UPSTREAM)
     assert "timers" not in text
 
@@ -385,7 +239,7 @@ def test_empty_node() -> None:
 
 
 def test_agent_extras_are_only_the_documented_lines() -> None:
-    node = big_node()
+    node = feature_node()
     upstream = render_config(node, UPSTREAM).splitlines()
     agent = render_config(node, RenderOptions(agent_extras=True)).splitlines()
     extra = list(agent)
@@ -441,7 +295,7 @@ def test_plan_is_structured_for_diffing() -> None:
 
 
 def test_determinism() -> None:
-    a, b = big_node(), big_node()
+    a, b = feature_node(), feature_node()
     assert a is not b and a == b
     assert render_config(a) == render_config(b)
     assert render_config(a) == render_config(a)
@@ -533,3 +387,10 @@ def test_random_nodes_keep_invariants(node: NodeConfig, extras: bool) -> None:
     assert check_invariants(text) == []
     assert all(line.strip() for line in text.splitlines())
     assert render_config(dataclasses.replace(node), options) == text
+
+
+def test_scaled_node() -> None:
+    text = render_config(scaled_node(neighbors=30, prefixes=20), UPSTREAM)
+    assert check_invariants(text) == []
+    assert text.count(" remote-as ") == 30
+    assert text.count("-inpl-ipv4 seq ") == 30 * 21  # 20 selectors + the ipv6 `deny any`
