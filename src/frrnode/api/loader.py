@@ -100,6 +100,10 @@ def _message(error: Any) -> str:
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a mapping (object with fields), got {type(error.get('input')).__name__}"
+    if kind == "list_type":
+        return f"expected a list, got {type(error.get('input')).__name__}"
     msg = str(error.get("msg", ""))
     return msg.removeprefix("Value error, ")
 
