@@ -72,8 +72,10 @@ def reload_test(frr: FrrInstance, text: str, tmp_path: Path) -> tuple[set[str], 
         elif target is not None and line.strip() and not line.startswith("="):
             target.add(line.strip())
     # frr-reload prints the enclosing context headers before each line; drop them
-    headers = {"router bgp 65000", "router bgp 65000 vrf red", "bfd", "profile fast", "address-family l2vpn evpn",
-               "vni 100"}  # fmt: skip
+    headers = {
+        "router bgp 65000", "router bgp 65000 vrf red", "bfd", "profile fast",
+        "address-family l2vpn evpn", "vni 100",
+    }  # fmt: skip
     return deletes - headers, adds - headers
 
 
