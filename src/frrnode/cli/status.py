@@ -1,0 +1,286 @@
+"""`frrnode status` and `frrnode routes`: what the node runs and what it learned.
+
+`status` prints the FRRNodeState and BGPSessionStates from the agent's status directory, or,
+with `--pathspace`, reads them live from FRR. `routes` shows per neighbor what FRR received,
+what passed the inbound filter and which of those the kernel has (read with `ip -j route`
+inside the node's network namespace).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from frrnode.agent import status as st
+from frrnode.cli import app
+from frrnode.errors import FrrError
+from frrnode.frr import state
+from frrnode.frr.vtysh import Vtysh
+
+DEFAULT_STATUS_DIR = Path(os.environ.get("FRRNODE_STATUS_DIR", "/run/frrnode/status"))
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_STATE_STYLE = {"Established": "green", "Up": "green", "Down": "red", "N/A": "dim"}
+
+
+def _style(value: str) -> str:
+    color = _STATE_STYLE.get(value, "yellow")
+    return f"[{color}]{escape(value)}[/]"
+
+
+def _live_objects(pathspace: str | None, node: str) -> tuple[list[st.FRRNodeState], list[st.BGPSessionState]]:
+    vtysh = Vtysh(pathspace)
+    snapshot = state.read_snapshot(vtysh)
+    if snapshot.error:
+        _err.print(f"[yellow]warning[/] {escape(snapshot.error)}")
+    running = vtysh.running_config()
+    return [st.build_node_state(node, running)], st.build_session_states(node, snapshot)
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def print_status(nodes: list[st.FRRNodeState], sessions: list[st.BGPSessionState], config: bool) -> None:
+    for n in nodes:
+        t = Table(title=f"FRRNodeState {escape(n.metadata.name)}", show_header=False, title_justify="left")
+        t.add_column("field", style="bold")
+        t.add_column("value", overflow="fold")
+        s = n.status
+        t.add_row("lastConversionResult", _result(s.last_conversion_result, s.last_conversion_time))
+        t.add_row("lastReloadResult", _result(s.last_reload_result, s.last_reload_time))
+        gens = ", ".join(f"{k}@{v}" for k, v in s.applied_generations.items())
+        t.add_row("appliedGenerations", escape(gens or "-"))
+        lines = s.running_config.count("\n")
+        t.add_row(
+            "runningConfig", escape(s.running_config) if config else f"{lines} lines (--config to show)"
+        )
+        _out.print(t)
+    t = Table(title="BGPSessionStates", title_justify="left")
+    for col in (
+        "node",
+        "vrf",
+        "peer",
+        "BGP",
+        "BFD",
+        "received",
+        "accepted",
+        "advertised",
+        "up",
+        "last error",
+    ):
+        t.add_column(
+            col, overflow="fold", justify="right" if col in ("received", "accepted", "advertised") else "left"
+        )
+    for o in sessions:
+        s2 = o.status
+        t.add_row(
+            escape(s2.node),
+            escape(s2.vrf or "default"),
+            escape(s2.peer),
+            _style(s2.bgp_status),
+            _style(s2.bfd_status),
+            _count(s2.received_prefixes),
+            str(s2.accepted_prefixes),
+            str(s2.advertised_prefixes),
+            _duration(s2.uptime_seconds),
+            escape(s2.last_error or ""),
+        )
+    _out.print(t)
+
+
+def _result(text: str, when: str | None) -> str:
+    if not text:
+        return "[dim]-[/]"
+    color = "green" if text == "success" else "red"
+    return f"[{color}]{escape(text)}[/]" + (f" [dim]({escape(when)})[/]" if when else "")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    return (
+        f"{s // 86400}d{s % 86400 // 3600:02d}h"
+        if s >= 86400
+        else f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    )
+
+
+@app.command("status")
+def status_command(
+    status_dir: Annotated[
+        Path, typer.Option("--status-dir", help="The agent's status directory (env FRRNODE_STATUS_DIR).")
+    ] = DEFAULT_STATUS_DIR,
+    pathspace: Annotated[
+        str | None, typer.Option("--pathspace", help="Read live from this FRR instance instead of the files.")
+    ] = None,
+    live: Annotated[bool, typer.Option("--live", help="Read live from the default FRR instance.")] = False,
+    node: Annotated[str, typer.Option("--node", help="Node name for live objects.")] = os.uname().nodename,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the objects as JSON.")] = False,
+    config: Annotated[
+        bool, typer.Option("--config", help="Also print the (redacted) running config.")
+    ] = False,
+) -> None:
+    """Show the node's FRRNodeState and BGPSessionStates."""
+    try:
+        if pathspace is not None or live:
+            nodes, sessions = _live_objects(pathspace, node)
+        else:
+            if not status_dir.is_dir():
+                _err.print(
+                    f"[red]error[/] no status directory {escape(str(status_dir))} (is the agent running?)"
+                )
+                raise typer.Exit(1)
+            nodes, sessions = st.read_status_dir(status_dir)
+    except FrrError as exc:
+        _err.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        objs = [o.model_dump(mode="json", by_alias=True, exclude_none=True) for o in [*nodes, *sessions]]
+        typer.echo(json.dumps(objs, indent=2))
+        return
+    print_status(nodes, sessions, config)
+
+
+# ---------------------------------------------------------------- routes
+
+
+def _normalize(prefix: str) -> str:
+    if prefix == "default":
+        return prefix
+    try:
+        return str(ipaddress.ip_network(prefix, strict=False))
+    except ValueError:
+        return prefix
+
+
+def read_kernel_routes(netns: str | None = None, vrf: str = "") -> dict[str, list[str]]:
+    """Kernel routes (IPv4 and IPv6) of the main table, or of a VRF: prefix -> gateways/devices."""
+    out: dict[str, list[str]] = {}
+    for fam in ("-4", "-6"):
+        cmd = ["ip", "-j"]
+        if netns:
+            cmd += ["-n", netns]
+        cmd += [fam, "route", "show"]
+        if vrf:
+            cmd += ["vrf", vrf]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
+        if proc.returncode != 0:
+            raise FrrError(f"cannot read kernel routes ({' '.join(cmd)})", proc.stderr.strip())
+        for r in json.loads(proc.stdout or "[]"):
+            dst = r.get("dst", "")
+            if dst == "default":
+                dst = "0.0.0.0/0" if fam == "-4" else "::/0"
+            hops = [h.get("gateway") or h.get("dev", "") for h in r.get("nexthops", [])] or [
+                r.get("gateway") or r.get("dev", "")
+            ]
+            out.setdefault(_normalize(dst), []).extend(h for h in hops if h)
+    return out
+
+
+def routes_rows(nr: state.NeighborRoutes, kernel: dict[str, list[str]] | None) -> list[dict[str, Any]]:
+    """One row per prefix: received / accepted / in the kernel, with next hops."""
+    received = {r.prefix: r for r in nr.received or ()}
+    accepted = {r.prefix: r for r in nr.accepted}
+    rows = []
+    for prefix in sorted(set(received) | set(accepted), key=lambda p: (":" in p, p)):
+        route = accepted.get(prefix) or received[prefix]
+        in_kernel = None if kernel is None else _normalize(prefix) in kernel
+        rows.append(
+            {
+                "prefix": prefix,
+                "nextHops": list(route.next_hops),
+                "received": True if prefix in received else (None if nr.received is None else False),
+                "accepted": prefix in accepted,
+                "kernel": in_kernel,
+                "kernelNextHops": (kernel or {}).get(_normalize(prefix), []),
+            }
+        )
+    return rows
+
+
+def _mark(value: bool | None) -> str:
+    return {True: "[green]yes[/]", False: "[red]no[/]", None: "[dim]?[/]"}[value]
+
+
+@app.command("routes")
+def routes_command(
+    neighbor: Annotated[
+        str | None, typer.Option("--neighbor", help="Only this neighbor (as FRR prints it).")
+    ] = None,
+    vrf: Annotated[str, typer.Option("--vrf", help="VRF name ('' or 'default' for the default VRF).")] = "",
+    pathspace: Annotated[str | None, typer.Option("--pathspace", help="FRR instance (vtysh -N).")] = None,
+    netns: Annotated[
+        str | None, typer.Option("--netns", help="Network namespace of the node's kernel.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    advertised: Annotated[
+        bool, typer.Option("--advertised", help="Also list what is sent to the peer.")
+    ] = False,
+) -> None:
+    """Per neighbor: routes received, accepted by the filter, and installed in the kernel."""
+    vrf = "" if vrf == state.DEFAULT_VRF else vrf
+    vtysh = Vtysh(pathspace)
+    try:
+        if neighbor is None:
+            peers = [s.peer for s in state.read_sessions(vtysh, received=False) if s.vrf == vrf]
+        else:
+            peers = [neighbor]
+        tables = [nr for p in peers for nr in state.read_routes(vtysh, p, vrf)]
+    except LookupError as exc:
+        _err.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    except FrrError as exc:
+        _err.print(f"[red]error[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    try:
+        kernel: dict[str, list[str]] | None = read_kernel_routes(netns, vrf)
+    except (FrrError, OSError, ValueError) as exc:
+        _err.print(f"[yellow]warning[/] kernel routes unavailable: {escape(str(exc))}")
+        kernel = None
+    if as_json:
+        doc = [
+            {
+                "vrf": nr.vrf,
+                "peer": nr.peer,
+                "family": nr.family,
+                "receivedKnown": nr.received is not None,
+                "routes": routes_rows(nr, kernel),
+                **({"advertised": [r.prefix for r in nr.advertised]} if advertised else {}),
+            }
+            for nr in tables
+        ]
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    for nr in tables:
+        title = f"{escape(nr.peer)} [dim]vrf {escape(nr.vrf or 'default')} {escape(nr.family)}[/]"
+        t = Table(title=title, title_justify="left")
+        for col in ("prefix", "next hop", "received", "accepted", "kernel"):
+            t.add_column(col)
+        for row in routes_rows(nr, kernel):
+            t.add_row(
+                escape(row["prefix"]),
+                escape(", ".join(row["nextHops"])),
+                _mark(row["received"]),
+                _mark(row["accepted"]),
+                _mark(row["kernel"]),
+            )
+        _out.print(t)
+        if nr.received is None:
+            _out.print(
+                "[dim]  received (pre-policy) unknown: no soft-reconfiguration inbound for this neighbor[/]"
+            )
+        if advertised:
+            _out.print("  advertised: " + (escape(", ".join(r.prefix for r in nr.advertised)) or "-"))
