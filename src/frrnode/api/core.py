@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 BASIC_AUTH = "kubernetes.io/basic-auth"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_LABEL_OR_EMPTY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"
 
 
 class ObjectMeta(BaseModel):
@@ -17,8 +19,9 @@ class ObjectMeta(BaseModel):
 
     model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True, frozen=True)
 
-    name: str = Field(min_length=1, max_length=253)
-    namespace: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN)]
+    """A DNS subdomain, as the API server requires: names appear in errors, status and logs."""
+    namespace: Annotated[str, Field(max_length=63, pattern=DNS_LABEL_OR_EMPTY)] = ""
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     generation: int | None = None

@@ -16,10 +16,10 @@ from frrnode.model import Community
 
 IPFamily = Literal["ipv4", "ipv6"]
 
-_ADDRESS_CHARS = re.compile(r"^[0-9A-Fa-f.:]+$")
-_CIDR_CHARS = re.compile(r"^[0-9A-Fa-f.:]+/[0-9]+$")
-_BFD_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,252})$")
+_ADDRESS_CHARS = re.compile(r"^[0-9A-Fa-f.:]+\Z")
+_CIDR_CHARS = re.compile(r"^[0-9A-Fa-f.:]+/[0-9]+\Z")
+_BFD_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,63}\Z")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,252})\Z")
 IFNAMSIZ = 16
 TCP_MD5SIG_MAXKEYLEN = 80
 
