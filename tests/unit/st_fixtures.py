@@ -32,9 +32,14 @@ class ReplayVtysh:
 
     def __init__(self, overrides: dict[str, Any] | None = None) -> None:
         self.calls: list[str] = []
+        self.processes = 0
         self.overrides = overrides or {}
 
     def json(self, command: str) -> Any:
+        self.processes += 1
+        return self._answer(command)
+
+    def _answer(self, command: str) -> Any:
         self.calls.append(command)
         if command in self.overrides:
             value = self.overrides[command]
@@ -49,8 +54,10 @@ class ReplayVtysh:
         raise FrrError(f"vtysh failed (exit 1): {command}", "% Unknown command")
 
     def run(self, *commands: str) -> str:
+        """Like `vtysh -c A -c B`: outputs one after another; any failure fails the process."""
+        self.processes += 1
         if commands == ("show daemons",):
             return (FIXTURES / "daemons.txt").read_text()
         if commands == ("show running-config",):
             return (FIXTURES / "running_config.txt").read_text()
-        raise FrrError("unexpected", " ".join(commands))
+        return "".join(json.dumps(self._answer(c), indent=2) + "\n" for c in commands)

@@ -171,3 +171,26 @@ def test_tolerates_missing_keys() -> None:
     sessions = state.parse_sessions({"default": {"vrfId": 0, "10.0.0.1": {"bgpState": "Active"}}})
     assert sessions == [state.SessionState(vrf="", peer="10.0.0.1", bgp_state="Active", bfd_status="N/A")]
     assert state.parse_sessions([]) == [] and state.parse_bfd(None) == []
+
+
+def test_snapshot_is_batched_into_few_vtysh_processes() -> None:
+    vt = ReplayVtysh()
+    snap = state.read_snapshot(vt)
+    assert snap.error is None and len(snap.sessions) == 5 and len(snap.bfd) == 1
+    # One process for neighbors + BFD peers + counters, one for both prefix counts.
+    assert vt.processes == 2
+
+
+def test_batch_failure_falls_back_per_command() -> None:
+    vt = ReplayVtysh({"show bfd peers counters json": FrrError("vtysh failed", "bfdd is not running")})
+    snap = state.read_snapshot(vt)
+    assert len(snap.sessions) == 5  # BGP still read
+    assert snap.bfd == () and snap.error is not None and snap.error.startswith("bfd: ")
+    out = state.json_many(vt, ["show bfd peers json", "show bfd peers counters json"])
+    assert isinstance(out[0], list) and isinstance(out[1], FrrError)
+
+
+def test_json_stream() -> None:
+    assert state._json_stream('{"a": 1}\n[1, 2]\n  {}\n') == [{"a": 1}, [1, 2], {}]
+    with pytest.raises(ValueError):
+        state._json_stream('{"a": 1}\n% Unknown command: show bogus json\n')

@@ -13,8 +13,9 @@ so every wire key is optional and parsing never trusts a key to be there.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, cast
 
@@ -42,8 +43,18 @@ AFI_SAFI: dict[str, str] = {
 }
 
 
+SHOW_NEIGHBORS = "show bgp vrf all neighbors json"
+SHOW_BFD_PEERS = "show bfd peers json"
+SHOW_BFD_COUNTERS = "show bfd peers counters json"
+BATCH = 50
+"""Commands per vtysh process in `json_many`."""
+
+
 class JsonVtysh(Protocol):
-    """What the readers need from `frrnode.frr.vtysh.Vtysh`: one parsed `show ... json` per call."""
+    """What the readers need from `frrnode.frr.vtysh.Vtysh`: one parsed `show ... json` per call.
+
+    When the object also has `run(*commands) -> str` (Vtysh does), commands are batched.
+    """
 
     def json(self, command: str) -> Any: ...
 
@@ -525,48 +536,114 @@ def _vrf_cmd(vrf: str) -> str:
     return f"vrf {vrf or DEFAULT_VRF}"
 
 
+def _json_stream(text: str) -> list[Any]:
+    """The JSON documents printed one after another by `vtysh -c A -c B ...`."""
+    decoder = json.JSONDecoder()
+    docs: list[Any] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            return docs
+        doc, i = decoder.raw_decode(text, i)
+        docs.append(doc)
+
+
+def json_many(vtysh: JsonVtysh, commands: Sequence[str]) -> list[Any]:
+    """Run `show ... json` commands, batched into few vtysh processes when possible.
+
+    Each vtysh process costs about 40-80 ms, while one process with 20 `-c` commands took
+    about 0.1 s (measured on FRR 8.4.4), so per-session calls are batched `BATCH` at a time.
+    A batch that fails or prints something else than one JSON document per command is retried
+    one command at a time; a failing command then yields its `FrrError` in the result list.
+    """
+    run = getattr(vtysh, "run", None)
+    out: list[Any] = []
+    for i in range(0, len(commands), BATCH):
+        chunk = list(commands[i : i + BATCH])
+        docs: list[Any] | None = None
+        if callable(run) and len(chunk) > 1:
+            try:
+                docs = _json_stream(str(run(*chunk)))
+            except (FrrError, ValueError):
+                docs = None
+            if docs is not None and len(docs) != len(chunk):
+                docs = None
+        if docs is None:
+            docs = []
+            for c in chunk:
+                try:
+                    docs.append(vtysh.json(c))
+                except FrrError as exc:
+                    docs.append(exc)
+        out.extend(docs)
+    return out
+
+
+def _prefix_count_commands(data: Any) -> list[tuple[tuple[str, str], str, str]]:
+    """((vrf, peer), family, command) for each Established session/family with an Adj-RIB-In."""
+    out = []
+    for vrf, peer, wire in iter_neighbors(data):
+        if wire.get("bgpState") != "Established":
+            continue
+        for key, af in sorted((wire.get("addressFamilyInfo") or {}).items()):
+            if af.get("inboundSoftConfigPermit") and key in AFI_SAFI:
+                cmd = f"show bgp {_vrf_cmd(vrf)} {AFI_SAFI[key]} neighbors {peer} prefix-counts json"
+                out.append(((vrf, peer), key, cmd))
+    return out
+
+
+def _sessions_from(vtysh: JsonVtysh, data: Any, received: bool) -> list[SessionState]:
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    if received:
+        wanted = _prefix_count_commands(data)
+        for (peer_key, family, _), doc in zip(wanted, json_many(vtysh, [w[2] for w in wanted]), strict=True):
+            n = adj_in_count(doc)  # an FrrError or a warning leaves the count unknown (None)
+            if n is not None:
+                counts.setdefault(peer_key, {})[family] = n
+    return parse_sessions(data, counts)
+
+
+def _raise(doc: Any) -> Any:
+    if isinstance(doc, FrrError):
+        raise doc
+    return doc
+
+
 def read_sessions(vtysh: JsonVtysh, received: bool = True) -> list[SessionState]:
     """Every BGP session of every VRF.
 
-    One `show bgp vrf all neighbors json`, plus (when `received`) one `prefix-counts` call per
-    Established session and address family with `soft-reconfiguration inbound`: FRR's
-    neighbors JSON has no pre-policy count.
+    One `show bgp vrf all neighbors json`, plus (when `received`) one `prefix-counts` per
+    Established session and address family with `soft-reconfiguration inbound` (FRR's
+    neighbors JSON has no pre-policy count), batched into few vtysh processes.
     """
-    data = vtysh.json("show bgp vrf all neighbors json")
-    counts: dict[tuple[str, str], dict[str, int]] = {}
-    if received:
-        for vrf, peer, wire in iter_neighbors(data):
-            if wire.get("bgpState") != "Established":
-                continue
-            for key, af in (wire.get("addressFamilyInfo") or {}).items():
-                if not af.get("inboundSoftConfigPermit") or key not in AFI_SAFI:
-                    continue
-                pc = vtysh.json(
-                    f"show bgp {_vrf_cmd(vrf)} {AFI_SAFI[key]} neighbors {peer} prefix-counts json"
-                )
-                n = adj_in_count(pc)
-                if n is not None:
-                    counts.setdefault((vrf, peer), {})[key] = n
-    return parse_sessions(data, counts)
+    return _sessions_from(vtysh, vtysh.json(SHOW_NEIGHBORS), received)
 
 
 def read_bfd(vtysh: JsonVtysh) -> list[BfdPeerState]:
     """Every BFD session of every VRF, with its packet counters."""
-    return parse_bfd(vtysh.json("show bfd peers json"), vtysh.json("show bfd peers counters json"))
+    peers, counters = json_many(vtysh, [SHOW_BFD_PEERS, SHOW_BFD_COUNTERS])
+    return parse_bfd(_raise(peers), _raise(counters))
 
 
 def read_snapshot(vtysh: JsonVtysh, received: bool = True) -> Snapshot:
-    """Sessions and BFD peers at one moment; never raises on FRR errors (they go in `error`)."""
+    """Sessions and BFD peers at one moment; never raises on FRR errors (they go in `error`).
+
+    Costs one vtysh process for the three base commands (when every daemon answers) plus the
+    batched prefix counts.
+    """
     now = time.time()
     errors = []
     sessions: list[SessionState] = []
     bfd: list[BfdPeerState] = []
+    neighbors, peers, counters = json_many(vtysh, [SHOW_NEIGHBORS, SHOW_BFD_PEERS, SHOW_BFD_COUNTERS])
     try:
-        sessions = read_sessions(vtysh, received=received)
+        sessions = _sessions_from(vtysh, _raise(neighbors), received)
     except FrrError as exc:
         errors.append(f"bgp: {exc}")
     try:
-        bfd = read_bfd(vtysh)
+        bfd = parse_bfd(_raise(peers), _raise(counters))
     except FrrError as exc:
         errors.append(f"bfd: {exc}")
     return Snapshot(tuple(sessions), tuple(bfd), now, "; ".join(errors) or None)
@@ -581,13 +658,23 @@ def read_routes(vtysh: JsonVtysh, neighbor: str, vrf: str = "") -> list[Neighbor
     wire = info.get(neighbor) if isinstance(info, dict) else None
     if not isinstance(wire, dict):
         raise LookupError(f"no BGP neighbor {neighbor} in VRF {vrf or DEFAULT_VRF}")
-    out = []
-    for key in sorted(cast(WireNeighbor, wire).get("addressFamilyInfo") or {}):
-        if key not in AFI_SAFI:
-            continue
+    families = [k for k in sorted(cast(WireNeighbor, wire).get("addressFamilyInfo") or {}) if k in AFI_SAFI]
+    commands = []
+    for key in families:
         base = f"show bgp {_vrf_cmd(vrf)} {AFI_SAFI[key]} neighbors {neighbor}"
-        received = parse_route_table(vtysh.json(f"{base} received-routes json"), "receivedRoutes")
-        accepted = parse_route_table(vtysh.json(f"{base} routes json"), "routes") or ()
-        advertised = parse_route_table(vtysh.json(f"{base} advertised-routes json"), "advertisedRoutes") or ()
-        out.append(NeighborRoutes(_vrf(vrf or DEFAULT_VRF), neighbor, key, received, accepted, advertised))
+        commands += [f"{base} received-routes json", f"{base} routes json", f"{base} advertised-routes json"]
+    docs = [_raise(d) for d in json_many(vtysh, commands)]
+    out = []
+    for i, key in enumerate(families):
+        rcv, acc, adv = docs[3 * i : 3 * i + 3]
+        out.append(
+            NeighborRoutes(
+                vrf=_vrf(vrf or DEFAULT_VRF),
+                peer=neighbor,
+                family=key,
+                received=parse_route_table(rcv, "receivedRoutes"),
+                accepted=parse_route_table(acc, "routes") or (),
+                advertised=parse_route_table(adv, "advertisedRoutes") or (),
+            )
+        )
     return out
