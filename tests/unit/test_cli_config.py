@@ -1,0 +1,121 @@
+"""`frrnode validate` and `frrnode render` through typer's CliRunner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pl_helpers import config, dump, neighbor, node, router, secret
+from typer.testing import CliRunner
+
+from frrnode.cli import app
+
+runner = CliRunner()
+CASES = Path("/work/shared/compat/cases")
+
+
+def write(tmp_path: Path, name: str, *docs: dict[str, object]) -> Path:
+    path = tmp_path / name
+    path.write_text(dump(*docs))
+    return path
+
+
+def test_validate_ok(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", config("a", router(neighbor())), node("n1"))
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert "valid: 1 FRRConfiguration(s), 1 Node(s)" in result.stderr
+
+
+def test_validate_reports_every_error_and_fails(tmp_path: Path) -> None:
+    write(
+        tmp_path, "a.yaml", config("a", router(neighbor(address="bad"))), config("b", router(prefixes=["x"]))
+    )
+    write(
+        tmp_path, "b.yaml", config("c", router(neighbor(asn=65009))), config("d", router(neighbor(asn=65010)))
+    )
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    err = " ".join(result.stderr.split())  # undo terminal wrapping
+    assert "a.yaml#0 FRRConfiguration/frr-k8s-system/a spec.bgp.routers[0].neighbors[0].address:" in err
+    assert "a.yaml#1 FRRConfiguration/frr-k8s-system/b spec.bgp.routers[0].prefixes[0]:" in err
+    assert (
+        "conflict between FRRConfiguration/frr-k8s-system/c spec.bgp.routers[0].neighbors[0].asn and "
+        "FRRConfiguration/frr-k8s-system/d spec.bgp.routers[0].neighbors[0].asn" in err
+    )
+    assert "invalid: 3 problem(s)" in err
+
+
+def test_validate_schema_error(tmp_path: Path) -> None:
+    doc = config("a", router(), selector={"labelSelector": {"foo": "bar"}})
+    result = runner.invoke(app, ["validate", str(write(tmp_path, "a.yaml", doc))])
+    assert result.exit_code == 1
+    assert "spec.nodeSelector.labelSelector: unknown field" in " ".join(result.stderr.split())
+
+
+def test_validate_missing_secret_is_pending_not_failing(tmp_path: Path) -> None:
+    doc = config("a", router(neighbor(passwordSecret={"name": "s"})))
+    result = runner.invoke(app, ["validate", str(write(tmp_path, "a.yaml", doc))])
+    assert result.exit_code == 0, result.stderr
+    assert "pending" in result.stderr and "secret s not found" in result.stderr
+
+
+def test_validate_missing_path() -> None:
+    assert runner.invoke(app, ["validate", "/nonexistent/frrnode"]).exit_code != 0
+
+
+def test_render_prints_config(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "a.yaml",
+        config("a", router(neighbor(passwordSecret={"name": "s"}), prefixes=["10.1.0.0/16"])),
+        config("zoned", router(neighbor(address="10.0.0.7")), selector={"matchLabels": {"zone": "b"}}),
+        secret("s", "pw"),
+    )
+    result = runner.invoke(
+        app, ["render", str(path), "--node", "n1", "--hostname", "h1", "--always-block", "10.96.0.0/12"]
+    )
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "hostname h1" in out and "router bgp 65000" in out
+    assert "neighbor 192.168.1.2 password pw" in out
+    assert "10.96.0.0/12" in out
+    assert "10.0.0.7" not in out
+    result = runner.invoke(app, ["render", str(path), "--node", "n1", "--node-label", "zone=b"])
+    assert result.exit_code == 0 and "10.0.0.7" in result.stdout
+
+
+def test_render_log_level_and_no_ipv4() -> None:
+    path = CASES / "TestSingleSessionIPv6OnlyNode" / "input.yaml"
+    result = runner.invoke(
+        app,
+        [
+            "render",
+            str(path),
+            "--node",
+            "n",
+            "--hostname",
+            "dummyhostname",
+            "--no-ipv4",
+            "--log-level",
+            "debug",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "bgp router-id 167.62.253.30" in result.stdout
+    assert "log stdout debugging" in result.stdout
+
+
+def test_render_refuses_invalid(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "a.yaml", config("a", router(neighbor(asn=1))), config("b", router(neighbor(asn=2)))
+    )
+    result = runner.invoke(app, ["render", str(path), "--node", "n1"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "multiple asns specified for 192.168.1.2" in result.stderr
+
+
+def test_render_bad_label_option(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", config("a", router()))
+    result = runner.invoke(app, ["render", str(path), "--node", "n1", "--node-label", "novalue"])
+    assert result.exit_code == 2
