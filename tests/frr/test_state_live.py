@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -222,6 +224,29 @@ def test_stopping_peer_bgpd(lab: Netlab, vtysh: Vtysh) -> None:
     r3 = _wait_session(vtysh, R3, lambda s: not s.established)
     assert r3.bgp_state in ("Idle", "Connect", "Active", "OpenSent")
     assert r3.accepted == 0 and r3.uptime_seconds is None
+
+
+def test_livez_follows_frr_daemons(lab: Netlab, vtysh: Vtysh) -> None:
+    """Last: stops one of the node's daemons."""
+    srv = metrics.MetricsServer(
+        metrics.AgentMetrics(process_metrics=False), "127.0.0.1:0", daemons=vtysh.daemons
+    )
+    srv.start()
+    try:
+        url = f"http://127.0.0.1:{srv.port}/livez"
+        assert _http_status(url) == 200
+        lab.stop_daemon("node", "staticd")
+        assert _http_status(url) == 404
+    finally:
+        srv.stop()
+
+
+def _http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 if __name__ == "__main__":  # pragma: no cover
