@@ -522,6 +522,13 @@ CASES = [
         "must be non-empty",
         id="R44-in-without-values",
     ),
+    pytest.param(
+        [C("a", R(EVPN_N, evpn={"l2vnis": [{"vni": 5}, {"vni": 5}]}))],
+        "a",
+        f"{R0}.evpn.l2vnis[1].vni",
+        "duplicate VNI 5",
+        id="R42-duplicate-vni-in-one-list",
+    ),
     # ---- schema limits (§1.2, CRD + CEL)
     pytest.param(
         [C("a", R(evpn={"l2vnis": [{"vni": 1, "rd": "65000"}]}))],

@@ -123,7 +123,7 @@ def _translate_bfd(profile: api.BFDProfile) -> BFDProfile:
     )
 
 
-def _translate_evpn(evpn: api.EVPNConfig) -> EVPN:
+def _translate_evpn(ctx: _Ctx, evpn: api.EVPNConfig, path: str) -> EVPN:
     l3 = None
     if evpn.l3vni is not None:
         l3 = L3VNI(
@@ -134,14 +134,17 @@ def _translate_evpn(evpn: api.EVPNConfig) -> EVPN:
             advertise_prefixes=_sorted_unique(list(evpn.l3vni.advertise_prefixes)),
         )
     l2: dict[int, L2VNI] = {}
-    for vni in evpn.l2vnis:
+    for index, vni in enumerate(evpn.l2vnis):
+        if vni.vni in l2:  # one VNI, one entry: two would render two `vni N` stanzas
+            ctx.error(f"{path}.l2vnis[{index}].vni", f"duplicate VNI {vni.vni} in l2vnis")
+            continue
         item = L2VNI(
             vni=vni.vni,
             rd=vni.rd,
             import_rts=_sorted_unique(vni.import_rts),
             export_rts=_sorted_unique(vni.export_rts),
         )
-        l2[vni.vni] = item  # duplicates inside one object are merged by the self-merge
+        l2[vni.vni] = item
     return EVPN(
         advertise_vnis=evpn.advertise_vnis,
         advertise_svi=evpn.advertise_svi,
@@ -261,7 +264,7 @@ def _translate_router(
             prefixes_v4=_sorted_unique(v4),
             prefixes_v6=_sorted_unique(v6),
             imports=_sorted_unique(imports),
-            evpn=_translate_evpn(router.evpn) if router.evpn is not None else None,
+            evpn=_translate_evpn(ctx, router.evpn, f"{rpath}.evpn") if router.evpn is not None else None,
         ),
         origin=Origin(ctx.obj, rpath),
         evpn_path=f"{rpath}.evpn",
