@@ -110,5 +110,57 @@ def main() -> None:
         lab.close()
 
 
+def _unnumbered_config(asn: int, router_id: str, networks: tuple[str, ...]) -> str:
+    nets = "".join(f"  network {n}\n" for n in networks)
+    return f"""frr defaults traditional
+bgp route-map delay-timer 1
+router bgp {asn}
+ bgp router-id {router_id}
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor eth0 interface remote-as external
+ neighbor eth0 timers connect 1
+ address-family ipv4 unicast
+{nets}  neighbor eth0 soft-reconfiguration inbound
+ exit-address-family
+ address-family ipv6 unicast
+  neighbor eth0 activate
+  neighbor eth0 soft-reconfiguration inbound
+ exit-address-family
+exit
+"""
+
+
+def main_unnumbered() -> None:
+    """An interface (unnumbered) session: the neighbor key is `eth0`."""
+    lab = Netlab("stcapu")
+    try:
+        for i, name in enumerate(("node", "r1"), start=1):
+            lab.add_host(name, i)
+        lab.start_frr("node", _unnumbered_config(64512, "172.29.0.1", ()))
+        lab.start_frr("r1", _unnumbered_config(64513, "172.29.0.2", ("10.9.0.0/24", "10.9.1.0/24")))
+        wait_for(
+            lambda: (
+                lab.vtysh_json("node", "show bgp vrf all neighbors json")["default"]["eth0"][
+                    "addressFamilyInfo"
+                ]["ipv4Unicast"].get("acceptedPrefixCounter")
+                == 2
+            ),
+            timeout=40,
+        )
+        for name, cmd in (
+            ("unnumbered_neighbors", "show bgp vrf all neighbors json"),
+            (
+                "unnumbered_v4_prefix_counts",
+                "show bgp vrf default ipv4 unicast neighbors eth0 prefix-counts json",
+            ),
+        ):
+            doc = json.loads(lab.vtysh("node", cmd))
+            (OUT / f"{name}.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    finally:
+        lab.close()
+
+
 if __name__ == "__main__":
     main()
+    main_unnumbered()

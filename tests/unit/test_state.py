@@ -194,3 +194,20 @@ def test_json_stream() -> None:
     assert state._json_stream('{"a": 1}\n[1, 2]\n  {}\n') == [{"a": 1}, [1, 2], {}]
     with pytest.raises(ValueError):
         state._json_stream('{"a": 1}\n% Unknown command: show bogus json\n')
+
+
+def test_unnumbered_peer_is_keyed_by_interface() -> None:
+    counts = load("unnumbered_v4_prefix_counts.json")
+    vt = ReplayVtysh(
+        {
+            "show bgp vrf all neighbors json": load("unnumbered_neighbors.json"),
+            "show bgp vrf default ipv4 unicast neighbors eth0 prefix-counts json": counts,
+            "show bgp vrf default ipv6 unicast neighbors eth0 prefix-counts json": {
+                "ribTableWalkCounters": {"Adj-in": 0}
+            },
+        }
+    )
+    (s,) = state.read_sessions(vt)
+    assert (s.vrf, s.peer, s.bgp_state) == ("", "eth0", "Established")
+    assert s.remote_address is not None and s.remote_address.startswith("fe80::")
+    assert s.received == 2 and s.accepted == 2

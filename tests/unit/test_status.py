@@ -194,3 +194,10 @@ def test_no_password_in_any_status_file(tmp_path: Path) -> None:
     assert "<retracted>" in text
     for p in PASSWORDS:
         assert p not in text
+
+
+def test_unnumbered_session_state_name_and_labels() -> None:
+    s = state.SessionState(vrf="", peer="eth0", bgp_state="Active", bfd_status="N/A")
+    obj = status.build_session_state("node-a", s)
+    assert obj.metadata.name == "node-a-default-eth0"
+    assert obj.metadata.labels["frrk8s.metallb.io/peer"] == "eth0" and obj.status.peer == "eth0"
