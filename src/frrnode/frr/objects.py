@@ -277,7 +277,7 @@ def _property_stanzas(n: Neighbor, rm_seq: _Counter) -> list[Stanza]:
         items.append((name, c.family, c.prefixes, set_line))
     out: list[Stanza] = []
     for name, family, prefixes, set_line in sorted(items, key=lambda i: i[0]):
-        entries = tuple(PrefixListEntry(i, "permit", p) for i, p in enumerate(sorted(prefixes), 1))
+        entries = tuple(PrefixListEntry(i, "permit", p) for i, p in enumerate(prefixes, 1))
         out.append(PrefixList(family, name, entries))
         out.append(
             RouteMapEntry(
