@@ -116,8 +116,21 @@ _REPLACE_KEYS: tuple[re.Pattern[str], ...] = tuple(
         r"^(neighbor \S+ description) ",
         r"^(neighbor \S+ route-map) \S+ (in|out)$",
         r"^(neighbor \S+ prefix-list) \S+ (in|out)$",
+        r"^(receive-interval|transmit-interval|detect-multiplier|minimum-ttl) ",
+        r"^(echo transmit-interval|echo receive-interval|echo-interval) ",
     )
 )
+
+# BFD timers have no `no` form in FRR 8.4 (`no receive-interval` is an unknown command):
+# removing one means setting bfdd's default again.
+_BFD_DEFAULTS: dict[str, str] = {
+    "receive-interval": "300",
+    "transmit-interval": "300",
+    "detect-multiplier": "3",
+    "echo transmit-interval": "50",
+    "echo receive-interval": "50",
+    "echo-interval": "50",
+}
 
 _NEIGHBOR_DEF_RE = re.compile(r"^neighbor (\S+) (?:interface (?:v6only )?)?remote-as \S+$")
 _NEIGHBOR_RM_RE = re.compile(r"^neighbor (\S+) route-map (\S+) (in|out)$")
@@ -138,6 +151,9 @@ def replace_key(line: str) -> str | None:
 
 def negate(line: str) -> str:
     """The command that removes `line` (`no bgp default ipv4-unicast` -> `bgp default ...`)."""
+    setting = line.rsplit(" ", 1)[0]
+    if setting in _BFD_DEFAULTS:
+        return f"{setting} {_BFD_DEFAULTS[setting]}"
     return line[3:] if line.startswith("no ") else f"no {line}"
 
 
@@ -365,6 +381,10 @@ def _plan_bfd(old: Context, new: Context, plan: _Plan) -> None:
         "bfd", dict(before.lines), {h: c for h, c in before.children.items() if h in after.children}
     )
     plan.bfd_updates += _ctx(["bfd"], _diff_block(kept, after))
+    if "bfd" not in new.children:
+        # bfdd keeps an emptied `bfd` node in its running config: remove the node itself.
+        plan.bfd_dels.append("no bfd")
+        return
     removed = _diff_block(gone, Context("bfd", dict(before.lines)))
     plan.bfd_dels += _ctx(["bfd"], removed)
 
@@ -522,7 +542,8 @@ class IncrementalApplier:
             return self._fallback(config, f"batch failed: {exc}", start, restore_on_error=True)
         self._applied, self._applied_text = new, prepared
         self._soft_clear(delta)
-        return ApplyResult(True, self.method, time.monotonic() - start, batch)
+        output = batch + "".join(f"! then: {c}\n" for c in delta.clear_commands())
+        return ApplyResult(True, self.method, time.monotonic() - start, output)
 
     def _soft_clear(self, delta: Delta) -> None:
         """Route-refresh neighbors whose policy changed. Failures (e.g. a peer not yet

@@ -1,0 +1,305 @@
+"""IncrementalApplier against real FRR 8.4.4: a node FRR and a peer FRR in two namespaces.
+
+The namespaces (`ia<pid>n`, `ia<pid>p`, joined by one veth pair, 172.30.9.0/24 inside them
+only) and both FRR instances are created per module and always removed (fixture finalizer).
+After every incremental apply, `frr-reload.py --test` against the node must report nothing to
+add or delete: the delta reached exactly the target configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from frrnode.errors import FrrError
+from frrnode.frr.incremental import IncrementalApplier
+from frrnode.frr.instance import FrrInstance
+from frrnode.frr.reload import ReloadApplier, carry_over_host_lines
+from frrnode.frr.render import render_config
+from frrnode.frr.samples import neighbor
+from frrnode.model import Advertise, BFDProfile, LocalPref, NodeConfig, Receive, Router, Selector
+
+pytestmark = [pytest.mark.frr, pytest.mark.lab]
+
+PREFIX = f"ia{os.getpid() % 100000}"
+NODE_NS, PEER_NS = f"{PREFIX}n", f"{PREFIX}p"
+NODE_IP, PEER_IP = "172.30.9.1", "172.30.9.2"
+PEER_NETS = ("10.100.0.0/24", "10.100.1.0/24", "10.100.2.0/24", "10.100.3.0/24")
+
+PEER_CONFIG = f"""\
+frr defaults traditional
+bgp route-map delay-timer 1
+router bgp 64513
+ bgp router-id {PEER_IP}
+ coalesce-time 100
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ no bgp default ipv4-unicast
+ neighbor {NODE_IP} remote-as 64512
+ neighbor {NODE_IP} timers connect 1
+ neighbor {NODE_IP} update-source {PEER_IP}
+ address-family ipv4 unicast
+{"".join(f"  network {n}{chr(10)}" for n in PEER_NETS)}  neighbor {NODE_IP} activate
+ exit-address-family
+exit
+"""
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+
+@dataclass
+class Lab:
+    node: FrrInstance
+    peer: FrrInstance
+    workdir: Path
+
+    def applier(self) -> IncrementalApplier:
+        return IncrementalApplier(self.node.vtysh, ReloadApplier(self.node.vtysh, self.workdir / "reload"))
+
+    def residual(self, config: str) -> list[str]:
+        """What frr-reload.py --test still wants to change to reach `config` (empty = converged)."""
+        prepared = carry_over_host_lines(config, self.node.vtysh.running_config())
+        check = ReloadApplier(self.node.vtysh, self.workdir / "check")
+        return check.diff(check.write(prepared))
+
+    def peer_counters(self) -> tuple[int, int, str]:
+        peer = self.node.vtysh.json("show bgp summary json")["ipv4Unicast"]["peers"][PEER_IP]
+        return peer["connectionsEstablished"], peer["connectionsDropped"], peer["state"]
+
+    def kernel_routes(self) -> str:
+        return subprocess.run(
+            ["ip", "-n", NODE_NS, "-4", "route"], capture_output=True, text=True, check=True
+        ).stdout
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    node, peer = FrrInstance(NODE_NS, NODE_NS), FrrInstance(PEER_NS, PEER_NS)
+    try:
+        for ns in (NODE_NS, PEER_NS):
+            _ip("netns", "add", ns)
+            _ip("-n", ns, "link", "set", "lo", "up")
+        _ip("link", "add", f"{PREFIX}a", "netns", NODE_NS, "type", "veth", "peer", "name", f"{PREFIX}b",
+            "netns", PEER_NS)  # fmt: skip
+        for ns, dev, addr in ((NODE_NS, f"{PREFIX}a", NODE_IP), (PEER_NS, f"{PREFIX}b", PEER_IP)):
+            _ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+            _ip("-n", ns, "link", "set", dev, "up")
+        node.start("")
+        peer.start(PEER_CONFIG)
+        yield Lab(node, peer, tmp_path_factory.mktemp("ia"))
+    finally:
+        for inst in (node, peer):
+            inst.cleanup()
+        for ns in (NODE_NS, PEER_NS):
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+
+
+def wait_for(cond: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+# ------------------------------------------------------------------------------- configs
+
+IDLE_PEERS = ("172.30.9.50", "172.30.9.51")  # no one answers: sessions stay Active
+ADVERTISED = ("192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "198.51.100.0/24")
+
+
+def node_config(
+    accept: tuple[str, ...] = ("10.100.0.0/24",),
+    advertise: tuple[str, ...] = ("192.0.2.10/32",),
+    idle: tuple[str, ...] = (),
+    bfd: str | None = None,
+    bfd_interval: int = 100,
+    local_pref: int | None = None,
+    vrf_neighbor: bool = False,
+    accept_all: bool = False,
+) -> str:
+    main = neighbor(
+        PEER_IP,
+        asn="64513",
+        advertise=Advertise(
+            prefixes_v4=advertise,
+            local_prefs=(LocalPref(local_pref, "ipv4", advertise[:1]),) if local_pref and advertise else (),
+        ),
+        receive=Receive(all=True) if accept_all else Receive(selectors_v4=tuple(Selector(p) for p in accept)),
+        keepalive_time=1,
+        hold_time=3,
+        connect_time=1,
+    )
+    others = [
+        neighbor(ip, asn=str(64600 + i), bfd_profile=bfd, advertise=Advertise(prefixes_v4=advertise[-1:]))
+        for i, ip in enumerate(idle)
+    ]
+    routers = [
+        Router(
+            asn=64512,
+            router_id=NODE_IP,
+            prefixes_v4=tuple(sorted(set(advertise))),
+            neighbors=tuple(sorted([main, *others], key=lambda n: n.id)),
+        )
+    ]
+    if vrf_neighbor:
+        routers.append(Router(asn=64512, vrf="red", neighbors=(neighbor("172.30.99.2", vrf="red"),)))
+    profiles = (
+        (BFDProfile(bfd, receive_interval=bfd_interval, transmit_interval=bfd_interval),) if bfd else ()
+    )
+    return render_config(NodeConfig(hostname="node", routers=tuple(routers), bfd_profiles=profiles))
+
+
+STEPS = [
+    node_config(),
+    node_config(accept=("10.100.0.0/24", "10.100.1.0/24"), advertise=ADVERTISED[:2]),
+    node_config(accept=("10.100.1.0/24",), advertise=ADVERTISED[:3], idle=IDLE_PEERS, bfd="fast"),
+    node_config(
+        accept=("10.100.1.0/24",),
+        advertise=ADVERTISED,
+        idle=IDLE_PEERS,
+        bfd="fast",
+        bfd_interval=200,
+        local_pref=150,
+    ),
+    node_config(
+        accept=("10.100.2.0/24",), advertise=ADVERTISED, idle=IDLE_PEERS[:1], bfd="slow", local_pref=120
+    ),
+    node_config(accept_all=True, advertise=ADVERTISED[1:], vrf_neighbor=True),
+    node_config(accept=("10.100.3.0/24",), advertise=ADVERTISED[:1], idle=IDLE_PEERS[1:], vrf_neighbor=True),
+    node_config(),
+]
+
+
+# ------------------------------------------------------------------------------- tests
+
+
+def test_sequence_converges_after_every_incremental_step(lab: Lab) -> None:
+    applier = lab.applier()
+    first = applier.apply(STEPS[0])
+    assert first.method.startswith("incremental/frr-reload")  # first apply: FRR state unknown
+    assert lab.residual(STEPS[0]) == []
+    for i, config in enumerate(STEPS[1:], 1):
+        result = applier.apply(config)
+        assert result.method == "incremental", (i, applier.last_fallback_reason)
+        assert result.changed
+        assert lab.residual(config) == [], (i, result.output)
+    # Same config again: nothing to do, nothing sent.
+    again = applier.apply(STEPS[-1])
+    assert not again.changed and again.method == "incremental"
+
+
+def test_reset_forces_the_fallback(lab: Lab) -> None:
+    applier = lab.applier()
+    applier.apply(STEPS[1])
+    assert applier.apply(STEPS[2]).method == "incremental"
+    applier.reset()
+    result = applier.apply(STEPS[3])
+    assert result.method.startswith("incremental/frr-reload")
+    assert lab.residual(STEPS[3]) == []
+
+
+configs = st.builds(
+    node_config,
+    accept=st.lists(st.sampled_from(PEER_NETS), unique=True, max_size=3).map(lambda x: tuple(sorted(x))),
+    advertise=st.lists(st.sampled_from(ADVERTISED), unique=True, min_size=1, max_size=4).map(
+        lambda x: tuple(sorted(x))
+    ),
+    idle=st.lists(st.sampled_from(IDLE_PEERS), unique=True, max_size=2).map(lambda x: tuple(sorted(x))),
+    bfd=st.sampled_from([None, "fast", "slow"]),
+    bfd_interval=st.sampled_from([100, 200]),  # 300 is bfdd's default: FRR hides it
+    local_pref=st.sampled_from([None, 120, 150]),
+    vrf_neighbor=st.booleans(),
+    accept_all=st.booleans(),
+)
+
+
+# Each example drives real FRR (~1 s per step): few examples, no shrinking.
+@settings(
+    max_examples=6,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(walk=st.lists(configs, min_size=2, max_size=5))
+def test_random_walk_converges(lab: Lab, walk: list[str]) -> None:
+    applier = lab.applier()
+    applier.apply(walk[0])
+    for config in walk[1:]:
+        result = applier.apply(config)
+        assert result.method == "incremental", applier.last_fallback_reason
+        assert lab.residual(config) == [], result.output
+
+
+def test_policy_changes_keep_the_session_and_reach_the_kernel(lab: Lab) -> None:
+    applier = lab.applier()
+    applier.apply(node_config(accept=("10.100.0.0/24",)))
+    wait_for(lambda: lab.peer_counters()[2] == "Established", "the BGP session")
+    wait_for(lambda: "10.100.0.0/24" in lab.kernel_routes(), "10.100.0.0/24 in the node's kernel")
+    established, dropped, _ = lab.peer_counters()
+
+    # Newly allowed by the inbound prefix-list: appears (soft inbound refresh, no reset).
+    result = applier.apply(node_config(accept=("10.100.0.0/24", "10.100.1.0/24")))
+    assert result.method == "incremental"
+    assert f"clear bgp {PEER_IP} soft in" in result.output
+    wait_for(lambda: "10.100.1.0/24" in lab.kernel_routes(), "10.100.1.0/24 in the node's kernel")
+
+    # Outbound change too (advertise one more prefix), and the inbound one removed again.
+    result = applier.apply(node_config(accept=("10.100.0.0/24",), advertise=ADVERTISED[:2]))
+    assert f"clear bgp {PEER_IP} soft out" in result.output
+    wait_for(lambda: "10.100.1.0/24" not in lab.kernel_routes(), "10.100.1.0/24 to leave the kernel")
+    peer_routes = lambda: lab.peer.vtysh.json("show bgp ipv4 unicast json")["routes"]  # noqa: E731
+    wait_for(lambda: "192.0.2.11/32" in peer_routes(), "the peer to receive 192.0.2.11/32")
+
+    assert lab.peer_counters() == (established, dropped, "Established")
+    assert dropped == 0
+
+
+def test_invalid_delta_falls_back_and_keeps_the_previous_config(lab: Lab) -> None:
+    applier = lab.applier()
+    applier.apply(STEPS[1])
+    before = lab.node.vtysh.running_config()
+    # A grammar error: vtysh --dryrun rejects the batch, the fallback rejects the file.
+    with pytest.raises(FrrError):
+        applier.apply(STEPS[2] + "ip prefix-list bad seq 1 permit 10.0.0.0/33\n")
+    assert applier.last_fallback_reason is not None and "dryrun" in applier.last_fallback_reason
+    assert lab.node.vtysh.running_config() == before
+
+    # A line only bgpd refuses (passes the grammar check): the batch half-applies, the fallback
+    # fails too, and the last applied config is put back.
+    applier.apply(STEPS[1])
+    bad = STEPS[2].replace(
+        f"  neighbor {PEER_IP} remote-as 64513\n",
+        f"  neighbor {PEER_IP} remote-as 64513\n  neighbor {PEER_IP} peer-group nosuchgroup\n",
+    )
+    assert bad != STEPS[2]
+    with pytest.raises(FrrError):
+        applier.apply(bad)
+    assert applier.last_fallback_reason is not None and "batch failed" in applier.last_fallback_reason
+    assert lab.residual(STEPS[1]) == []
+    # And it recovers: the next valid apply works (through the fallback, state was unknown).
+    applier.apply(STEPS[2])
+    assert lab.residual(STEPS[2]) == []
+    assert applier.apply(STEPS[3]).method == "incremental"
+
+
+def test_unsupported_change_goes_through_the_fallback(lab: Lab) -> None:
+    applier = lab.applier()
+    applier.apply(STEPS[0])
+    other_asn = STEPS[0].replace("router bgp 64512", "router bgp 64599")
+    result = applier.apply(other_asn)
+    assert result.method.startswith("incremental/frr-reload")
+    assert "ASN" in (applier.last_fallback_reason or "")
+    assert lab.residual(other_asn) == []
+    applier.apply(STEPS[0])
+    assert lab.residual(STEPS[0]) == []
