@@ -288,7 +288,14 @@ def test_bfd_removal_deletes_profile_before_flag_and_profile_after_router() -> N
     cmds = delta(old, RENDERED)
     # `no neighbor X bfd` first would be undone by `no neighbor X bfd profile` (lab README §4).
     assert cmds.index("no neighbor 10.0.0.2 bfd profile fast") < cmds.index("no neighbor 10.0.0.2 bfd")
+    # The whole block goes (bfdd keeps an empty `bfd` node otherwise), after the router.
+    assert cmds.index("no neighbor 10.0.0.2 bfd") < cmds.index("no bfd")
+    # With another profile left, only the removed profile goes, still after the router.
+    slow = " profile slow\n  transmit-interval 200\n exit\n"
+    old2 = old.replace(" exit\nexit\n", " exit\n" + slow + "exit\n")
+    cmds = delta(old2, RENDERED + "bfd\n" + slow + "exit\n")
     assert cmds.index("no neighbor 10.0.0.2 bfd") < cmds.index("no profile fast")
+    assert "no bfd" not in cmds
     # And adding it back puts the profile before the neighbor references it.
     back = delta(RENDERED, old)
     assert back.index("profile fast") < back.index("neighbor 10.0.0.2 bfd profile fast")
