@@ -64,7 +64,11 @@ class Resources:
         return self.locations.get(ref, Location()) if ref is not None else Location()
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when available: ~10x faster on large manifests (the resolver stays Python).
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
     """YAML 1.1 minus sexagesimal integers: `65000:10` must stay a string (communities, RDs)."""
 
 

@@ -8,6 +8,7 @@ kernel's interface rules, and passwords are printable ASCII without whitespace.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Literal
@@ -39,8 +40,11 @@ def ip_family(text: str) -> IPFamily:
     return "ipv4"
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """A CIDR as Go's `net.ParseCIDR` reads it: host bits are allowed (the string is kept verbatim)."""
+    """A CIDR as Go's `net.ParseCIDR` reads it: host bits are allowed (the string is kept verbatim).
+
+    Cached: the same prefixes are parsed for every neighbor that lists them."""
     if not _CIDR_CHARS.match(text):
         raise ValueError(f"{text!r} is not a CIDR")
     network = ipaddress.ip_network(text, strict=False)
