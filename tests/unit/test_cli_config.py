@@ -119,3 +119,10 @@ def test_render_bad_label_option(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", config("a", router()))
     result = runner.invoke(app, ["render", str(path), "--node", "n1", "--node-label", "novalue"])
     assert result.exit_code == 2
+
+
+def test_validate_warns_about_disable_mp(tmp_path: Path) -> None:
+    doc = config("a", router(neighbor(disableMP=True)))
+    result = runner.invoke(app, ["validate", str(write(tmp_path, "a.yaml", doc))])
+    assert result.exit_code == 0
+    assert "warning" in result.stderr and "disableMP is deprecated" in result.stderr

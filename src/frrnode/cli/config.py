@@ -13,7 +13,7 @@ from rich.markup import escape
 from frrnode.api.loader import Resources, load_paths
 from frrnode.cli import app
 from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
-from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all
+from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all, warnings
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 _out = Console(highlight=False, soft_wrap=True)
@@ -57,6 +57,8 @@ def validate(paths: PathsArg, namespace: NamespaceOpt = DEFAULT_NAMESPACE) -> No
     resources = _load(paths, namespace)
     for note in resources.notes:
         _err.print(f"[dim]note[/] {escape(note)}")
+    for remark in warnings(resources):
+        _err.print(f"[bold yellow]warning[/] {escape(remark)}")
     errors = validate_all(resources, namespace)
     _print_errors(errors)
     failing = [e for e in errors if not e.transient]

@@ -24,7 +24,14 @@ from frrnode.pipeline.select import in_namespace, matches, select, selector_erro
 from frrnode.pipeline.translate import ConfigFragment, ref_of, translate_configuration
 from frrnode.pipeline.values import hostname_problem
 
-__all__ = ["Settings", "build_node_config", "frr_log_level", "router_id_from_hostname", "validate_all"]
+__all__ = [
+    "Settings",
+    "build_node_config",
+    "frr_log_level",
+    "router_id_from_hostname",
+    "validate_all",
+    "warnings",
+]
 
 DEFAULT_NAMESPACE = "frr-k8s-system"
 
@@ -215,3 +222,17 @@ def validate_all(resources: Resources, namespace: str = DEFAULT_NAMESPACE) -> li
         _, conflicts = merge(group)
         add(conflicts)
     return errors
+
+
+def warnings(resources: Resources) -> list[str]:
+    """Non-fatal remarks upstream's webhook makes: `disableMP` is deprecated and ignored (spec §2.2)."""
+    out: list[str] = []
+    for config in sorted(resources.configurations, key=ref_of):
+        for rindex, router in enumerate(config.spec.bgp.routers):
+            for nindex, neighbor in enumerate(router.neighbors):
+                if neighbor.disable_mp:
+                    out.append(
+                        f"{ref_of(config)} spec.bgp.routers[{rindex}].neighbors[{nindex}].disableMP: "
+                        "disableMP is deprecated, is ignored and will be removed in a future release"
+                    )
+    return out
