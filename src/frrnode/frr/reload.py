@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,8 @@ class ReloadApplier:
         self.workdir = Path(workdir)
         self.reload_script = reload_script
         self.timeout = timeout
+        # Two frr-reload runs against one FRR would interleave their vtysh calls.
+        self._lock = threading.Lock()
 
     @property
     def config_path(self) -> Path:
@@ -155,6 +158,10 @@ class ReloadApplier:
         return path
 
     def apply(self, config: str) -> ApplyResult:
+        with self._lock:
+            return self._apply(config)
+
+    def _apply(self, config: str) -> ApplyResult:
         start = time.monotonic()
         previous_config = self.vtysh.running_config()
         self.write(carry_over_host_lines(config, previous_config))
