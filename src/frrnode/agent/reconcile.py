@@ -19,8 +19,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from frrnode.agent.sources import Snapshot, Source
+from frrnode.agent.status import passwords_of, redact
 from frrnode.api.loader import Resources
 from frrnode.errors import ConfigError, ConfigErrors, FrrError
 from frrnode.frr.reload import Applier, ApplyResult
@@ -52,6 +54,10 @@ class AgentState:
     last_reload: Result | None = None
     desired_config: str | None = None
     applied_config: str | None = None
+    node_config: NodeConfig | None = None
+    """The last valid desired config (its passwords are what status and logs must never show)."""
+    secrets: frozenset[str] = frozenset()
+    """Every password value the agent knows of (neighbors and Secrets): redacted everywhere."""
     applied_generations: dict[str, str] = field(default_factory=dict)
     """`FRRConfiguration/ns/name` -> generation (or content hash) that the running config reflects."""
     pending_generations: dict[str, str] = field(default_factory=dict)
@@ -83,6 +89,16 @@ def _generation(obj: object) -> str:
     spec = getattr(obj, "spec", None)
     dump = spec.model_dump(mode="json", by_alias=True) if spec is not None else {}
     return "sha256:" + hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _secret_values(resources: Resources) -> frozenset[str]:
+    """Password values of every Secret, used or not: none may leak into status or logs."""
+    values: set[str] = set()
+    for secret in resources.secrets:
+        raw = secret.get("password")
+        if raw:
+            values.add(raw.decode(errors="replace"))
+    return frozenset(values)
 
 
 def _generations(resources: Resources, node: NodeConfig) -> dict[str, str]:
@@ -118,7 +134,7 @@ class Reconciler:
         self.state = AgentState()
 
     def _conversion_failed(self, errors: list[ConfigError] | tuple[ConfigError, ...]) -> Outcome:
-        message = "failed: " + "; ".join(str(e) for e in errors)
+        message = redact("failed: " + "; ".join(str(e) for e in errors), self.state.secrets)
         self.state.last_conversion = Result(False, message, time.time())
         self.state.conversion_failures += 1
         log.error("configuration rejected, FRR keeps its last good config: %s", message)
@@ -128,11 +144,14 @@ class Reconciler:
         self.state.reconciles += 1
         if snapshot.resources is None:
             return self._conversion_failed(snapshot.errors)
+        self.state.secrets = self.state.secrets | _secret_values(snapshot.resources)
         try:
             node = build_node_config(snapshot.resources, self.settings)
         except ConfigErrors as exc:
             return self._conversion_failed(exc.errors)
         self.state.last_conversion = Result.success()
+        self.state.node_config = node
+        self.state.secrets = self.state.secrets | passwords_of(node)
         text = self.render(node)
         self.state.desired_config = text
         self.state.pending_generations = _generations(snapshot.resources, node)
@@ -146,10 +165,11 @@ class Reconciler:
         try:
             result = self.applier.apply(text)
         except FrrError as exc:
+            message = redact(str(exc), self.state.secrets)
             self.state.apply_failures += 1
-            self.state.last_reload = Result(False, str(exc), time.time())
-            log.error("applying the configuration failed: %s", exc)
-            return Outcome(called_frr=True, error=str(exc), retry=True)
+            self.state.last_reload = Result(False, message, time.time())
+            log.error("applying the configuration failed: %s", message)
+            return Outcome(called_frr=True, error=message, retry=True)
         self.state.applies += 1
         self.state.applied_config = text
         self.state.applied_generations = self.state.pending_generations
@@ -161,6 +181,13 @@ class Reconciler:
 
 
 Observer = Callable[[AgentState], None]
+
+
+class Service(Protocol):
+    """Something that runs beside the loop (the metrics HTTP server)."""
+
+    def start(self) -> object: ...
+    def stop(self) -> None: ...
 
 
 class Agent:
@@ -176,8 +203,10 @@ class Agent:
         observers: tuple[Observer, ...] = (),
         poll: Callable[[AgentState], None] | None = None,
         poll_interval: float = 5.0,
+        services: tuple[Service, ...] = (),
     ):
         self.source = source
+        self.services = services
         self.reconciler = reconciler
         self.debounce = debounce
         self.retry_initial = retry_initial
@@ -241,10 +270,15 @@ class Agent:
                 await asyncio.wait_for(self._poke.wait(), timeout=self.poll_interval)
 
     async def run(self, stop: asyncio.Event) -> None:
-        tasks = [asyncio.create_task(self._feed(), name="source"), asyncio.create_task(self._work(), name="reconcile")]
+        tasks = [
+            asyncio.create_task(self._feed(), name="source"),
+            asyncio.create_task(self._work(), name="reconcile"),
+        ]
         if self.poll is not None:
             tasks.append(asyncio.create_task(self._poll(), name="poll"))
         stopper = asyncio.create_task(stop.wait(), name="stop")
+        for service in self.services:
+            service.start()
         try:
             done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -254,3 +288,5 @@ class Agent:
             for task in [*tasks, stopper]:
                 task.cancel()
             await asyncio.gather(*tasks, stopper, return_exceptions=True)
+            for service in self.services:
+                service.stop()

@@ -48,14 +48,18 @@ def _is_manifest(change: watchfiles.Change, path: str) -> bool:
 class DirectorySource:
     """Manifests in a directory (recursively), watched with inotify through `watchfiles`.
 
-    Editors and `kubectl`-style tools write files in several steps; `watchfiles` groups the raw
+    Editors and deployment tools write files in several steps; `watchfiles` groups the raw
     inotify events of a burst (`step_ms`) and the reconciler coalesces again, so a burst of edits
-    gives one reload of the final state.
+    gives one reload of the final state. The watch is installed *before* the first load, so a
+    file written while the agent starts is never missed; and every `resync` seconds without
+    events the directory is read again anyway (a safety net, cheap: an unchanged result does
+    not reach FRR).
     """
 
-    def __init__(self, directory: Path, step_ms: int = 50):
+    def __init__(self, directory: Path, step_ms: int = 50, resync: float = 30.0):
         self.directory = directory
         self.step_ms = step_ms
+        self.resync = resync
 
     def load(self) -> Snapshot:
         try:
@@ -67,13 +71,27 @@ class DirectorySource:
 
     async def snapshots(self) -> AsyncIterator[Snapshot]:
         self.directory.mkdir(parents=True, exist_ok=True)
-        yield await asyncio.to_thread(self.load)
-        async for changes in watchfiles.awatch(
+        changes = watchfiles.awatch(
             self.directory,
             watch_filter=_is_manifest,
             debounce=self.step_ms,
             step=self.step_ms,
             recursive=True,
-        ):
-            log.debug("manifest changes: %s", sorted(p for _, p in changes))
+            rust_timeout=int(self.resync * 1000),
+            yield_on_timeout=True,
+        )
+        # Advancing the generator creates the inotify watcher synchronously, before its first
+        # await: start it, let it run to that await, and only then read the directory.
+        pending = asyncio.ensure_future(anext(changes))
+        await asyncio.sleep(0.05)
+        try:
             yield await asyncio.to_thread(self.load)
+            while True:
+                batch = await pending
+                if batch:
+                    log.debug("manifest changes: %s", sorted(p for _, p in batch))
+                pending = asyncio.ensure_future(anext(changes))
+                yield await asyncio.to_thread(self.load)
+        finally:
+            pending.cancel()
+            await changes.aclose()

@@ -18,7 +18,9 @@ BGPSessionState.status
                                                           Adj-RIB-In: no soft-reconfiguration inbound)
   acceptedPrefixes, advertisedPrefixes                    post-policy received / sent
   lastError                                               FRR's last reset/notification reason, if any
-  connectionsEstablished, connectionsDropped, uptimeSeconds
+  connectionsEstablished, connectionsDropped
+  establishedSince                                        RFC 3339 UTC, while Established (stable
+                                                          between polls, unlike an uptime)
 
 No password may reach a status file: running config and reload/conversion results go through
 `redact()` (upstream's `password.*` -> `password <retracted>`), and `StatusWriter` also scrubs
@@ -146,7 +148,7 @@ class BGPSessionStateStatus(_Model):
     last_error: str | None = Field(default=None, alias="lastError")
     connections_established: int = Field(default=0, alias="connectionsEstablished")
     connections_dropped: int = Field(default=0, alias="connectionsDropped")
-    uptime_seconds: float | None = Field(default=None, alias="uptimeSeconds")
+    established_since: str | None = Field(default=None, alias="establishedSince")
 
 
 class BGPSessionState(_Model):
@@ -229,7 +231,7 @@ def build_session_state(node: str, session: SessionState, namespace: str | None 
             last_error=session.last_error,
             connections_established=session.connections_established,
             connections_dropped=session.connections_dropped,
-            uptime_seconds=session.uptime_seconds,
+            established_since=_rfc3339(session.established_since),
         ),
     )
 
@@ -269,6 +271,13 @@ def file_name(obj: StatusObject) -> str:
     return f"{obj.kind.lower()}-{obj.metadata.name}.yaml"
 
 
+_SINCE_JITTER = 2.0
+
+
+def _epoch(rfc3339: str) -> float:
+    return datetime.fromisoformat(rfc3339).timestamp()
+
+
 @dataclass
 class WriteReport:
     written: list[str] = field(default_factory=list)
@@ -287,8 +296,29 @@ class StatusWriter:
     def __init__(self, status_dir: str | Path, secrets: Iterable[str] = ()) -> None:
         self.status_dir = Path(status_dir)
         self.secrets: set[str] = set(secrets)
+        self._since: dict[str, tuple[int, str]] = {}
+
+    def _stable(self, obj: BGPSessionState) -> BGPSessionState:
+        """Keep the first `establishedSince` seen for one connection.
+
+        FRR derives `bgpTimerUpEstablishedEpoch` from a monotonic uptime at every call, so it
+        jitters by a second between polls; without this every poll would rewrite the file.
+        """
+        st, key = obj.status, obj.metadata.name
+        if st.established_since is None:
+            self._since.pop(key, None)
+            return obj
+        seen = self._since.get(key)
+        if seen is not None and seen[0] == st.connections_established:
+            drift = abs(_epoch(seen[1]) - _epoch(st.established_since))
+            if drift <= _SINCE_JITTER:
+                return obj.model_copy(update={"status": st.model_copy(update={"established_since": seen[1]})})
+        self._since[key] = (st.connections_established, st.established_since)
+        return obj
 
     def _write(self, obj: StatusObject, report: WriteReport) -> str:
+        if isinstance(obj, BGPSessionState):
+            obj = self._stable(obj)
         name = file_name(obj)
         # build_node_state already redacted `password ...` lines; the known values go anywhere.
         text = scrub(to_yaml(obj), self.secrets)

@@ -3,7 +3,7 @@
 import contextlib
 import importlib
 
-for _name in ("config", "lab", "run", "status"):
+for _name in ("config", "demo", "lab", "run", "status"):
     # A command module that is not written yet must not break the others.
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(f"frrnode.cli.{_name}")

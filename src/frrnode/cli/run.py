@@ -1,0 +1,146 @@
+"""`frrnode run`: the node agent on the embedded default (a directory of manifests)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from frrnode.agent import wiring
+from frrnode.agent.reconcile import Agent, Reconciler
+from frrnode.agent.sources import DirectorySource
+from frrnode.cli import app
+from frrnode.frr.incremental import IncrementalApplier
+from frrnode.frr.reload import Applier, ReloadApplier
+from frrnode.frr.vtysh import Vtysh
+from frrnode.pipeline import Settings
+
+log = logging.getLogger("frrnode")
+
+
+def has_ipv4_address(netns: str | None) -> bool:
+    """Upstream derives a router id from the hostname only when the host has no IPv4 address."""
+    cmd = ["ip", "-4", "-o", "addr", "show"]
+    if netns:
+        cmd = ["ip", "-n", netns, "-4", "-o", "addr", "show"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False).stdout
+    return bool(out.strip())
+
+
+def build_agent(
+    config_dir: Path,
+    settings: Settings,
+    vtysh: Vtysh,
+    workdir: Path,
+    applier_kind: str = "incremental",
+    debounce: float = 0.2,
+    status_dir: Path | None = None,
+    metrics_address: str | None = None,
+    poll_interval: float = 5.0,
+) -> Agent:
+    """Wire a directory source, the reconciler, FRR and the status observers together."""
+    fallback = ReloadApplier(vtysh, workdir)
+    applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
+    reconciler = Reconciler(settings, applier)
+    observers, poll, server = wiring.observers(
+        settings=settings,
+        vtysh=vtysh,
+        status_dir=status_dir,
+        metrics_address=metrics_address,
+        ready=lambda: reconciler.state.ready,
+    )
+    return Agent(
+        DirectorySource(config_dir),
+        reconciler,
+        debounce=debounce,
+        observers=observers,
+        poll=poll,
+        poll_interval=poll_interval,
+        services=(server,) if server is not None else (),
+    )
+
+
+@app.command()
+def run(
+    config_dir: Annotated[Path, typer.Option("--config-dir", help="Directory of manifests to watch.")],
+    node: Annotated[str, typer.Option("--node", help="This node's name (matched by nodeSelector).")],
+    frr_pathspace: Annotated[
+        str | None, typer.Option("--frr-pathspace", help="FRR pathspace (-N) of the instance to drive.")
+    ] = None,
+    frr_netns: Annotated[
+        str | None,
+        typer.Option("--frr-netns", help="Network namespace FRR runs in (kernel routes, addresses)."),
+    ] = None,
+    namespace: Annotated[str, typer.Option("--namespace", help="Only objects in this namespace count.")] = (
+        "frr-k8s-system"
+    ),
+    always_block: Annotated[
+        list[str] | None, typer.Option("--always-block", help="CIDR never accepted from any neighbor.")
+    ] = None,
+    hostname: Annotated[str | None, typer.Option("--hostname", help="Defaults to this host's name.")] = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="all, debug, info, warn, error, none.")
+    ] = "info",
+    debounce: Annotated[
+        float, typer.Option("--debounce", help="Seconds to coalesce a burst of changes.")
+    ] = 0.2,
+    applier: Annotated[str, typer.Option("--applier", help="incremental or reload (frr-reload.py).")] = (
+        "incremental"
+    ),
+    status_dir: Annotated[
+        Path | None, typer.Option("--status-dir", help="Write status objects here.")
+    ] = None,
+    metrics_address: Annotated[
+        str | None, typer.Option("--metrics-address", help="host:port for /metrics, /livez, /readyz.")
+    ] = "127.0.0.1:7473",
+    poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between FRR polls.")] = 5.0,
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Where rendered configs are written.")
+    ] = None,
+) -> None:
+    """Run the agent until SIGTERM/SIGINT: watch DIR, keep FRR on the merged config, report status."""
+    logging.basicConfig(
+        level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if applier not in ("incremental", "reload"):
+        raise typer.BadParameter("must be incremental or reload", param_hint="--applier")
+    settings = Settings(
+        node_name=node,
+        hostname=hostname or socket.gethostname(),
+        namespace=namespace,
+        always_block=tuple(always_block or ()),
+        log_level=log_level,
+        node_has_ipv4=has_ipv4_address(frr_netns),
+    )
+    vtysh = Vtysh(frr_pathspace)
+    work = workdir or Path("/run/frrnode") / (frr_pathspace or "default")
+    work.mkdir(parents=True, exist_ok=True)
+    agent = build_agent(
+        config_dir,
+        settings,
+        vtysh,
+        work,
+        applier_kind=applier,
+        debounce=debounce,
+        status_dir=status_dir,
+        metrics_address=metrics_address,
+        poll_interval=poll_interval,
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("frrnode agent for node %s watching %s", node, config_dir)
+        await agent.run(stop)
+        log.info("stopped")
+
+    asyncio.run(main())

@@ -1,0 +1,156 @@
+"""The demo: a lab, the agent on `examples/`, and what the node learned and advertised.
+
+The motivating scenario: MetalLB's object announces 192.0.2.10/32 to both routers; the platform
+team's object (same neighbors) receives 10.100.0.0/24 only from router 1 and everything from
+router 2. frrnode merges both into one FRR configuration for the node.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from frrnode.lab import manage
+from frrnode.lab.topology import LabTopology
+
+DEMO_PREFIX = "frrn"
+NODE_NAME = "node-a"
+RUN_DIR = Path("/run/frrnode/demo")
+
+
+@dataclass(frozen=True)
+class DemoPaths:
+    run_dir: Path = RUN_DIR
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "agent.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.run_dir / "agent.log"
+
+    @property
+    def status_dir(self) -> Path:
+        return self.run_dir / "status"
+
+
+def _sh(*cmd: str) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False).stdout
+
+
+def _node_routes(topo: LabTopology) -> str:
+    return _sh("ip", "-n", topo.node.namespace, "route", "show", "proto", "bgp")
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.3)
+
+
+def start_agent(topo: LabTopology, config_dir: Path, paths: DemoPaths, metrics: str) -> int:
+    paths.run_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "frrnode", "run",
+        "--config-dir", str(config_dir),
+        "--node", NODE_NAME,
+        "--frr-pathspace", topo.node.pathspace,
+        "--frr-netns", topo.node.namespace,
+        "--status-dir", str(paths.status_dir),
+        "--metrics-address", metrics,
+        "--workdir", str(paths.run_dir / "frr"),
+        "--poll-interval", "2",
+    ]  # fmt: skip
+    with paths.log_file.open("ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    paths.pid_file.write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def stop_agent(paths: DemoPaths) -> bool:
+    """Stop the agent this demo started (by the PID it recorded), if it still runs."""
+    try:
+        pid = int(paths.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    paths.pid_file.unlink(missing_ok=True)
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    if b"frrnode" not in cmdline:
+        return False  # the PID was reused by something else: not ours to kill
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.1)
+    return True
+
+
+def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7473") -> LabTopology:
+    paths = DemoPaths()
+    stop_agent(paths)
+    out(f"Building the lab '{DEMO_PREFIX}': node + routers r1, r2 (+ rv) in network namespaces ...")
+    topo = manage.up(DEMO_PREFIX, routers=2)
+    r1, r2 = topo.router("r1"), topo.router("r2")
+    out(f"Starting the agent on {config_dir}/ (log: {paths.log_file}) ...")
+    pid = start_agent(topo, config_dir, paths, metrics)
+    out(f"  agent pid {pid}")
+
+    def learned() -> bool:
+        routes = _node_routes(topo)
+        return "10.100.0.0/24" in routes and "10.200.0.0/24" in routes
+
+    def advertised() -> bool:
+        return all(
+            "192.0.2.10/32" in _sh("vtysh", "-N", r.pathspace, "-c", "show bgp ipv4 unicast")
+            for r in (r1, r2)
+        )
+
+    try:
+        wait_for("routes from r1 and r2 in the node's kernel", learned)
+        wait_for("192.0.2.10/32 on both routers", advertised)
+    except TimeoutError:
+        out(paths.log_file.read_text()[-3000:])
+        raise
+
+    out(
+        f"\n== The node's kernel routes learned over BGP (ip -n {topo.node.namespace} route show proto bgp)"
+    )
+    out(_node_routes(topo).rstrip())
+    out(
+        "   10.100.0.0/24 from r1 passed its toReceive filter;\n"
+        "   10.100.1.0/24 (also announced by r1) did not; everything from r2 is accepted (mode: all)."
+    )
+    out(f"\n== BGP sessions of the node (vtysh -N {topo.node.pathspace} -c 'show bgp summary')")
+    out(_sh("vtysh", "-N", topo.node.pathspace, "-c", "show bgp ipv4 unicast summary").rstrip())
+    for r in (r1, r2):
+        out(f"\n== What {r.name} (AS {r.asn}) learned from the node")
+        out(_sh("vtysh", "-N", r.pathspace, "-c", "show bgp ipv4 unicast 192.0.2.10/32").rstrip())
+    out(
+        "\nThe agent keeps running: edit the manifests in "
+        f"{config_dir}/ and it re-applies within a second.\n"
+        f"  status:   .venv/bin/frrnode status --status-dir {paths.status_dir}\n"
+        f"  routes:   .venv/bin/frrnode routes --pathspace {topo.node.pathspace}"
+        f" --netns {topo.node.namespace}\n"
+        f"  metrics:  curl -s http://{metrics}/metrics | grep frrk8s_bgp_session_up\n"
+        "Tear everything down with:  .venv/bin/frrnode demo down"
+    )
+    return topo
+
+
+def down(out: Callable[[str], None]) -> None:
+    if stop_agent(DemoPaths()):
+        out("agent stopped")
+    removed = manage.down(DEMO_PREFIX)
+    out(f"lab '{DEMO_PREFIX}' removed ({len(removed)} namespaces)")
