@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from frrnode.cli import app
 from frrnode.lab import demo as demo_lab
@@ -25,12 +24,10 @@ def demo_up(
     metrics_address: Annotated[str, typer.Option("--metrics-address")] = "127.0.0.1:7473",
 ) -> None:
     """Build the lab, start the agent on the manifests, show routes and sessions."""
-    console = Console(highlight=False)
-    demo_lab.up(config_dir.resolve(), lambda s: console.print(s, markup=False), metrics_address)
+    demo_lab.up(config_dir.resolve(), typer.echo, metrics_address)
 
 
 @demo_app.command("down")
 def demo_down() -> None:
     """Stop the demo's agent and remove the lab."""
-    console = Console(highlight=False)
-    demo_lab.down(lambda s: console.print(s, markup=False))
+    demo_lab.down(typer.echo)
