@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -185,6 +186,10 @@ def test_no_password_in_status_files_metrics_or_cli(lab: Netlab, vtysh: Vtysh, t
     assert len(files) == 1 + len(snap.sessions)
     assert any("password <retracted>" in f for f in files)
     assert _scan_for_passwords(exposition, cli.output, *files) == []
+    # A later poll of a steady session rewrites nothing (keepalives and uptime are not in the file).
+    time.sleep(1.5)
+    again = writer.write(None, status.build_session_states("node-a", state.read_snapshot(vtysh)))
+    assert f"bgpsessionstate-node-a-default-{R1}.yaml" in again.unchanged
     # grep, as a user would.
     grep = subprocess.run(
         ["grep", "-rlF", "-e", topo.R1_PASSWORD, "-e", topo.R2_NODE_PASSWORD, str(tmp_path)]

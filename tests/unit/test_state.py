@@ -84,8 +84,12 @@ def test_uptime_and_connections() -> None:
     s = _by_peer(state.read_sessions(ReplayVtysh()))
     r1 = s[("", "172.29.0.2")]
     assert r1.uptime_seconds == 2.0
+    assert (
+        r1.established_since == load("neighbors.json")["default"]["172.29.0.2"]["bgpTimerUpEstablishedEpoch"]
+    )
     assert (r1.connections_established, r1.connections_dropped) == (2, 1)
     assert s[("", "172.29.0.3")].uptime_seconds is None
+    assert s[("", "172.29.0.3")].established_since is None
 
 
 def test_message_counters() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -201,3 +201,20 @@ def test_unnumbered_session_state_name_and_labels() -> None:
     obj = status.build_session_state("node-a", s)
     assert obj.metadata.name == "node-a-default-eth0"
     assert obj.metadata.labels["frrk8s.metallb.io/peer"] == "eth0" and obj.status.peer == "eth0"
+
+
+def test_writer_ignores_frr_established_epoch_jitter(tmp_path: Path) -> None:
+    """FRR recomputes bgpTimerUpEstablishedEpoch per call; a 1 s wobble must not rewrite files."""
+    w = status.StatusWriter(tmp_path)
+    base = state.SessionState(
+        vrf="", peer="172.29.0.2", bgp_state="Established", bfd_status="Up",
+        connections_established=1, established_since=1_700_000_000,
+    )  # fmt: skip
+    assert w.write_sessions([status.build_session_state("n", base)]).written
+    wobble = replace(base, established_since=1_700_000_001)
+    assert w.write_sessions([status.build_session_state("n", wobble)]).written == []
+    # A new connection (or a real jump) is written.
+    again = replace(base, connections_established=2, established_since=1_700_000_060)
+    assert w.write_sessions([status.build_session_state("n", again)]).written
+    ((_, read),) = [status.read_status_dir(tmp_path)]
+    assert read[0].status.established_since == "2023-11-14T22:14:20Z"

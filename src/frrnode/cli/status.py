@@ -12,6 +12,8 @@ import ipaddress
 import json
 import os
 import subprocess
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,7 +96,7 @@ def print_status(nodes: list[st.FRRNodeState], sessions: list[st.BGPSessionState
             _count(s2.received_prefixes),
             str(s2.accepted_prefixes),
             str(s2.advertised_prefixes),
-            _duration(s2.uptime_seconds),
+            _duration(_since(s2.established_since)),
             escape(s2.last_error or ""),
         )
     _out.print(t)
@@ -105,6 +107,15 @@ def _result(text: str, when: str | None) -> str:
         return "[dim]-[/]"
     color = "green" if text == "success" else "red"
     return f"[{color}]{escape(text)}[/]" + (f" [dim]({escape(when)})[/]" if when else "")
+
+
+def _since(rfc3339: str | None) -> float | None:
+    if rfc3339 is None:
+        return None
+    try:
+        return max(0.0, time.time() - datetime.fromisoformat(rfc3339).timestamp())
+    except ValueError:
+        return None
 
 
 def _duration(seconds: float | None) -> str:

@@ -209,6 +209,9 @@ class SessionState:
     families: tuple[FamilyCounts, ...] = ()
     uptime_seconds: float | None = None
     """Time since the session was established; None when it is not Established."""
+    established_since: int | None = None
+    """Unix time the session was established (FRR's `bgpTimerUpEstablishedEpoch`): unlike the
+    uptime it does not change between polls, so status files stay unchanged."""
     connections_established: int = 0
     connections_dropped: int = 0
     last_error: str | None = None
@@ -385,6 +388,7 @@ def parse_session(
         )
     bfd = n.get("peerBfdInfo")
     up_ms = n.get("bgpTimerUpMsec")
+    since = n.get("bgpTimerUpEstablishedEpoch")
     return SessionState(
         vrf=_vrf(vrf),
         peer=peer,
@@ -396,6 +400,7 @@ def parse_session(
         remote_address=n.get("hostForeign"),
         families=tuple(families),
         uptime_seconds=up_ms / 1000.0 if state == "Established" and isinstance(up_ms, int) else None,
+        established_since=since if state == "Established" and isinstance(since, int) else None,
         connections_established=_int(n.get("connectionsEstablished")),
         connections_dropped=_int(n.get("connectionsDropped")),
         last_error=last_error(n),
