@@ -218,3 +218,12 @@ def test_writer_ignores_frr_established_epoch_jitter(tmp_path: Path) -> None:
     assert w.write_sessions([status.build_session_state("n", again)]).written
     ((_, read),) = [status.read_status_dir(tmp_path)]
     assert read[0].status.established_since == "2023-11-14T22:14:20Z"
+
+
+def test_read_status_dir_skips_broken_files(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("kind: BGPSessionState\nmetadata: 3\n")
+    (tmp_path / "b.yaml").write_text(": : :\n")
+    (tmp_path / "c.yaml").write_text("- a list\n")
+    status.StatusWriter(tmp_path).write_node_state(status.build_node_state("n", "x\n"))
+    nodes, sessions = status.read_status_dir(tmp_path)
+    assert [n.metadata.name for n in nodes] == ["n"] and sessions == []

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from frrnode.frr.state import SessionState, Snapshot
 from frrnode.model import NodeConfig
@@ -371,7 +371,7 @@ class StatusWriter:
 
 
 def read_status_dir(status_dir: str | Path) -> tuple[list[FRRNodeState], list[BGPSessionState]]:
-    """Parse the status files (for `frrnode status`); unreadable files are skipped."""
+    """Parse the status files (for `frrnode status`); unreadable or foreign files are skipped."""
     nodes: list[FRRNodeState] = []
     sessions: list[BGPSessionState] = []
     for path in sorted(Path(status_dir).glob("*.yaml")):
@@ -381,8 +381,11 @@ def read_status_dir(status_dir: str | Path) -> tuple[list[FRRNodeState], list[BG
             continue
         if not isinstance(data, dict):
             continue
-        if data.get("kind") == "FRRNodeState":
-            nodes.append(FRRNodeState.model_validate(data))
-        elif data.get("kind") == "BGPSessionState":
-            sessions.append(BGPSessionState.model_validate(data))
+        try:
+            if data.get("kind") == "FRRNodeState":
+                nodes.append(FRRNodeState.model_validate(data))
+            elif data.get("kind") == "BGPSessionState":
+                sessions.append(BGPSessionState.model_validate(data))
+        except ValidationError:
+            continue
     return nodes, sessions
