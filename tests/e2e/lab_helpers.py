@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from frrnode.errors import FrrError
+from frrnode.frr.vtysh import Vtysh
 from frrnode.lab.topology import LabRouter
 
 T = TypeVar("T")
@@ -84,9 +85,8 @@ def kernel_routes(router: LabRouter, family: int = 4, table: str | None = None) 
     return routes
 
 
-def router_vtysh(router: LabRouter) -> Any:
-    from frrnode.frr.vtysh import Vtysh
-
+def router_vtysh(router: LabRouter) -> Vtysh:
+    """vtysh of a lab router's FRR (works from the root namespace: sockets are path-based)."""
     return Vtysh(router.pathspace, timeout=30)
 
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import lab_prefix
 from lab_helpers import bgp_peers, bgp_table, established, kernel_routes, ns_processes, wait_for
 
+from frrnode.frr.instance import FrrInstance
 from frrnode.frr.reload import ReloadApplier
 from frrnode.frr.vtysh import Vtysh
 from frrnode.lab import manage
@@ -180,14 +181,14 @@ def test_node_peers_with_routers(fresh_node: LabTopology, tmp_path: Path) -> Non
     vrf = topo.vrf or "default"
     wait_for(lambda: established(node, "172.31.0.2", vrf=vrf), what="node session to rv")
 
-    v4 = wait_for(
-        lambda: (r := kernel_routes(node, 4)).get("10.100.0.0/24") and r, what="10.100.0.0/24 in the kernel"
-    )
+    v4 = wait_for(lambda: routes_with(node, 4, "10.100.0.0/24"), what="10.100.0.0/24 in the kernel")
     assert "via 172.30.0.2" in v4["10.100.0.0/24"] and "proto bgp" in v4["10.100.0.0/24"]
     assert "10.100.1.0/24" not in v4  # filtered by the inbound route-map
     assert "10.200.0.0/24" not in v4  # r2's session is IPv6-only
-    v6 = wait_for(lambda: (r := kernel_routes(node, 6)).get("fd00:200::/64") and r.get("fd00:100::/64") and r,
-                  what="IPv6 prefixes of r1 (over IPv4) and r2 (over IPv6) in the kernel")  # fmt: skip
+    v6 = wait_for(
+        lambda: routes_with(node, 6, "fd00:100::/64", "fd00:200::/64"),
+        what="IPv6 prefixes of r1 (over IPv4) and r2 (over IPv6) in the kernel",
+    )
     assert "via fe80::" in v6["fd00:100::/64"]  # link-local next hop over the IPv4 session
     assert "fd00:101::/64" not in v6
     table = "100" if topo.vrf else None
@@ -220,6 +221,12 @@ def test_node_peers_with_routers(fresh_node: LabTopology, tmp_path: Path) -> Non
     assert after["connectionsEstablished"] == before["connectionsEstablished"]
     assert after["connectionsDropped"] == before["connectionsDropped"]
     assert forwarding(topo) == fwd  # applying never changes the host's forwarding
+
+
+def routes_with(router: LabRouter, family: int, *prefixes: str) -> dict[str, str]:
+    """The router's kernel routes once all `prefixes` are there, else {} (falsy)."""
+    routes = kernel_routes(router, family)
+    return routes if all(p in routes for p in prefixes) else {}
 
 
 def _bfd_up(node: LabRouter) -> list[dict[str, Any]]:
@@ -263,7 +270,7 @@ def test_down_after_crash_leaves_nothing() -> None:
         r1 = topo.router("r1")
         # simulate a crash: a daemon killed, pid files lost, a process left in a namespace,
         # a half-created extra router (namespace + FRR dirs) from an interrupted `lab up`
-        pids = manage.FrrInstance(r1.pathspace, r1.namespace).pids()
+        pids = FrrInstance(r1.pathspace, r1.namespace).pids()
         os.kill(pids["bgpd"], signal.SIGKILL)
         for f in Path(f"/var/run/frr/{topo.node.pathspace}").glob("*.pid"):
             f.unlink()
