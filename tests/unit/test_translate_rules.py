@@ -835,6 +835,15 @@ def test_all_errors_of_all_objects_are_reported() -> None:
     }
 
 
+def test_policy_checked_even_when_the_secret_is_missing() -> None:
+    adv = {"allowed": {"prefixes": ["10.9.0.0/16"]}}
+    errors = errors_of(C("a", R(N(passwordSecret={"name": "s"}, toAdvertise=adv))))
+    assert sorted(e.path for e in errors) == [
+        f"{N0}.passwordSecret.name",
+        f"{N0}.toAdvertise.allowed.prefixes[0]",
+    ]
+
+
 def test_secret_is_read_from_the_agent_namespace_only() -> None:
     docs = [C("a", R(N(passwordSecret={"name": "s", "namespace": "other"}))), secret("s", "pw1")]
     assert build(*docs).routers[0].neighbors[0].password == "pw1"

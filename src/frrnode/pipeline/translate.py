@@ -329,6 +329,7 @@ def _translate_neighbor(
             err("interface", f"invalid interface name {n.interface!r} for neighbor {name}: {problem}")
     if n.interface or n.dual_stack_address_family:
         family = "dual"
+    peer_errors = len(ctx.errors)
     fields["family"] = "interface" if n.interface else "dualStackAddressFamily"
 
     # R13/R14: exactly one of asn / dynamicASN.
@@ -409,8 +410,8 @@ def _translate_neighbor(
         password = _secret_password(err, name, n.password_secret.name, secrets)
 
     families = _families(family)
-    if len(ctx.errors) > before:
-        return None  # addresses/family unknown: the policy checks below would only add noise
+    if peer_errors > before:
+        return None  # address/family unknown: the policy checks below would only add noise
 
     advertise = _advertise(err, name, router.vrf, n, families, advertisable)
     receive = _receive(err, n)
