@@ -16,6 +16,7 @@ from frrnode.agent import wiring
 from frrnode.agent.reconcile import Agent, Reconciler
 from frrnode.agent.sources import DirectorySource
 from frrnode.cli import app
+from frrnode.cli.status import DEFAULT_STATUS_DIR
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
 from frrnode.frr.vtysh import Vtysh
@@ -94,8 +95,8 @@ def run(
         "incremental"
     ),
     status_dir: Annotated[
-        Path | None, typer.Option("--status-dir", help="Write status objects here.")
-    ] = None,
+        Path, typer.Option("--status-dir", help="Write status objects here (env FRRNODE_STATUS_DIR).")
+    ] = DEFAULT_STATUS_DIR,
     metrics_address: Annotated[
         str | None, typer.Option("--metrics-address", help="host:port for /metrics, /livez, /readyz.")
     ] = "127.0.0.1:7473",
