@@ -105,6 +105,8 @@ class RunningAgent:
         debounce: float = 0.1,
         poll_interval: float = 1.0,
         metrics_address: str | None = None,
+        resync: float = 30.0,
+        verify_interval: float = 60.0,
     ):
         self.topo = topo
         self.node = topo.node
@@ -123,6 +125,8 @@ class RunningAgent:
             status_dir=self.status_dir,
             metrics_address=metrics_address,
             poll_interval=poll_interval,
+            resync=resync,
+            verify_interval=verify_interval,
         )
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
@@ -154,6 +158,15 @@ class RunningAgent:
         if self._error is not None:
             raise AssertionError(f"agent crashed: {self._error!r}")
         return self.agent.state
+
+    @property
+    def metrics_url(self) -> str:
+        """Base URL of the agent's /metrics, /livez, /readyz (`metrics_address` may use port 0)."""
+        for service in self.agent.services:
+            port = getattr(service, "port", None)
+            if port:
+                return f"http://127.0.0.1:{port}"
+        raise AssertionError("the agent has no metrics server (pass metrics_address)")
 
     def write(self, name: str, text: str) -> None:
         """Write a manifest atomically, as a deployment tool would."""

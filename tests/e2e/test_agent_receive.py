@@ -247,3 +247,18 @@ raw:
         lambda: {"10.100.0.0/24", "10.100.1.0/24"} <= kernel_routes(node),
         what="the prefix the raw snippet allows",
     )
+
+
+@pytest.fixture
+def verifying_agent(topo: LabTopology, tmp_path: Path) -> Iterator[RunningAgent]:
+    yield from agent_session(topo, tmp_path, resync=1.0, verify_interval=2.0)
+
+
+def test_drift_is_repaired(topo: LabTopology, verifying_agent: RunningAgent) -> None:
+    """Someone removes the BGP instance by hand (or FRR restarts empty): the agent puts it back."""
+    node = topo.node
+    verifying_agent.apply("receive.yaml", receive_from_r1("          - prefix: 10.100.0.0/24\n"))
+    wait_until(lambda: "10.100.0.0/24" in kernel_routes(node), what="10.100.0.0/24 in the kernel")
+    vtysh_config(node, "no router bgp 64512")
+    wait_until(lambda: "10.100.0.0/24" not in kernel_routes(node), timeout=10, what="the route to go")
+    wait_until(lambda: "10.100.0.0/24" in kernel_routes(node), timeout=30, what="the agent to repair FRR")

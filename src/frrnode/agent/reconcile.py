@@ -127,11 +127,28 @@ class Reconciler:
         settings: Settings,
         applier: Applier,
         render: Callable[[NodeConfig], str] = render_config,
+        verify_interval: float = 60.0,
     ):
         self.settings = settings
         self.applier = applier
         self.render = render
+        self.verify_interval = verify_interval
         self.state = AgentState()
+        self._verified_at = time.monotonic()
+
+    def _drift_check_due(self) -> bool:
+        """Time to compare FRR's real running config with what we applied?
+
+        The incremental applier trusts its memory of what FRR runs; if FRR restarted or someone
+        changed it by hand, that memory is wrong. Every `verify_interval` an unchanged desired
+        config still goes through the applier's full path (frr-reload.py computes the real diff,
+        which is empty when nothing drifted, so FRR is only read, not changed).
+        """
+        reset = getattr(self.applier, "reset", None)
+        if reset is None or time.monotonic() - self._verified_at < self.verify_interval:
+            return False
+        reset()
+        return True
 
     def _conversion_failed(self, errors: list[ConfigError] | tuple[ConfigError, ...]) -> Outcome:
         message = redact("failed: " + "; ".join(str(e) for e in errors), self.state.secrets)
@@ -155,7 +172,7 @@ class Reconciler:
         text = self.render(node)
         self.state.desired_config = text
         self.state.pending_generations = _generations(snapshot.resources, node)
-        if text == self.state.applied_config:
+        if text == self.state.applied_config and not self._drift_check_due():
             # Nothing to do for FRR; but an edit that changed nothing still counts as live.
             self.state.applied_generations = self.state.pending_generations
             return Outcome(called_frr=False)
@@ -170,7 +187,9 @@ class Reconciler:
             self.state.last_reload = Result(False, message, time.time())
             log.error("applying the configuration failed: %s", message)
             return Outcome(called_frr=True, error=message, retry=True)
-        self.state.applies += 1
+        self._verified_at = time.monotonic()
+        if result.changed or self.state.applied_config != text:
+            self.state.applies += 1
         self.state.applied_config = text
         self.state.applied_generations = self.state.pending_generations
         self.state.last_reload = Result.success()

@@ -44,11 +44,13 @@ def build_agent(
     status_dir: Path | None = None,
     metrics_address: str | None = None,
     poll_interval: float = 5.0,
+    resync: float = 30.0,
+    verify_interval: float = 60.0,
 ) -> Agent:
     """Wire a directory source, the reconciler, FRR and the status observers together."""
     fallback = ReloadApplier(vtysh, workdir)
     applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
-    reconciler = Reconciler(settings, applier)
+    reconciler = Reconciler(settings, applier, verify_interval=verify_interval)
     observers, poll, server = wiring.observers(
         settings=settings,
         vtysh=vtysh,
@@ -57,7 +59,7 @@ def build_agent(
         ready=lambda: reconciler.state.ready,
     )
     return Agent(
-        DirectorySource(config_dir),
+        DirectorySource(config_dir, resync=resync),
         reconciler,
         debounce=debounce,
         observers=observers,
