@@ -47,9 +47,9 @@ class ConfigError(FrrNodeError):
             where.append(str(self.location))
         if self.obj is not None:
             where.append(str(self.obj))
-        prefix = " ".join(where)
-        field_part = f" {self.path}:" if self.path else ":"
-        return f"{prefix}{field_part} {self.message}" if prefix else f"{self.path}: {self.message}".lstrip(": ")
+        if self.path:
+            where.append(self.path)
+        return f"{' '.join(where)}: {self.message}" if where else self.message
 
     def __hash__(self) -> int:
         return hash(str(self))
