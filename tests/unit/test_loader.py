@@ -88,6 +88,12 @@ def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
     assert exc.value.errors[0].location.file == str(path)
 
 
+def test_invalid_yaml_in_a_later_document_names_it() -> None:
+    with pytest.raises(ConfigErrors) as exc:
+        load_documents(FRRC.format(name="a", asn=1) + "---\na: [\n", "f.yaml")
+    assert [e.location for e in exc.value.errors] == [Location("f.yaml", 1)]
+
+
 def test_duplicate_object_is_an_error() -> None:
     text = FRRC.format(name="a", asn=1) + "---\n" + FRRC.format(name="a", asn=2)
     with pytest.raises(ConfigErrors) as exc:
