@@ -89,9 +89,9 @@ def _always_block(cidrs: tuple[str, ...]) -> tuple[tuple[str, ...], list[ConfigE
     errors: list[ConfigError] = []
     for index, text in enumerate(cidrs):
         try:
-            if "%" in text or text != text.strip():
+            if "%" in text:  # an IPv6 zone: Python accepts any text after it
                 raise ValueError
-            network = ipaddress.ip_network(text.strip(), strict=False)
+            network = ipaddress.ip_network(text.strip(" "), strict=False)  # upstream trims spaces
         except ValueError:
             errors.append(ConfigError(f"invalid always-block CIDR {text!r}", path=f"always_block[{index}]"))
             continue
