@@ -477,9 +477,9 @@ CASES = [
     pytest.param(
         [C("a", R(EVPN_N, evpn={"l2vnis": [{"vni": 3000}]}), evpn_router("red", l3vni=L3))],
         "a",
-        f"{R0}.evpn.l2vnis",
+        f"{R0}.evpn.l2vnis[0].vni",
         "duplicate VNI 3000",
-        ("a", "spec.bgp.routers[1].evpn.l3vni"),
+        ("a", "spec.bgp.routers[1].evpn.l3vni.vni"),
         id="R42-duplicate-vni-across-vrfs",
     ),
     pytest.param(
@@ -493,12 +493,12 @@ CASES = [
     pytest.param(
         [
             C("a", R(EVPN_N, evpn={"l2vnis": [{"vni": 5, "importRTs": ["1:1"]}]})),
-            C("b", R(EVPN_N, evpn={"l2vnis": [{"vni": 5}]})),
+            C("b", R(EVPN_N, evpn={"l2vnis": [{"vni": 4}, {"vni": 5}]})),
         ],
         "a",
-        f"{R0}.evpn.l2vnis[vni=5].importRTs",
+        f"{R0}.evpn.l2vnis[0].importRTs",
         "mixing implicit and explicit",
-        ("b", f"{R0}.evpn.l2vnis[vni=5].importRTs"),
+        ("b", f"{R0}.evpn.l2vnis[1].importRTs"),
         id="R43-evpn-rt-implicit-explicit",
     ),
     pytest.param(

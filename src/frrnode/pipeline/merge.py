@@ -228,7 +228,25 @@ class _RouterMerge:
     id_origin: Origin | None
     neighbors: dict[str, _NeighborMerge] = field(default_factory=dict)
     evpn_origin: Origin | None = None
-    evpn_paths: dict[str, Origin] = field(default_factory=dict)
+    """Where the EVPN section (and its l3vni) was first declared."""
+    vni_origin: dict[int, Origin] = field(default_factory=dict)
+    """Where each L2VNI was first declared."""
+
+    def note_evpn(self, frag: RouterFragment) -> None:
+        if frag.router.evpn is None:
+            return
+        if self.evpn_origin is None:
+            self.evpn_origin = Origin(frag.origin.obj, frag.evpn_path)
+        for vni, path in frag.l2vni_paths.items():
+            self.vni_origin.setdefault(vni, Origin(frag.origin.obj, path))
+
+    def _evpn_conflict(self, frag: RouterFragment, msg: str, vni: int | None, sub: str) -> ConflictError:
+        assert self.evpn_origin is not None
+        if vni is None:
+            mine, theirs = self.evpn_origin, Origin(frag.origin.obj, frag.evpn_path)
+        else:
+            mine, theirs = self.vni_origin[vni], Origin(frag.origin.obj, frag.l2vni_paths[vni])
+        return _conflict(msg, mine, sub, theirs, sub)
 
     def absorb_router(self, frag: RouterFragment) -> list[ConfigError]:
         r, o = self.router, frag.router
@@ -257,17 +275,13 @@ class _RouterMerge:
         evpn = r.evpn
         if o.evpn is not None:
             if evpn is None:
-                evpn, self.evpn_origin = o.evpn, Origin(frag.origin.obj, frag.evpn_path)
+                evpn = o.evpn
             else:
-                assert self.evpn_origin is not None
-                merged, problems = _merge_evpn(evpn, o.evpn, r.vrf)
-                errors += [
-                    _conflict(msg, self.evpn_origin, sub, Origin(frag.origin.obj, frag.evpn_path), sub)
-                    for msg, sub in problems
-                ]
-                evpn = merged
+                evpn, problems = _merge_evpn(evpn, o.evpn, r.vrf)
+                errors += [self._evpn_conflict(frag, msg, vni, sub) for msg, vni, sub in problems]
         if errors:
             return errors
+        self.note_evpn(frag)
         if not r.router_id and o.router_id:
             self.id_origin = frag.origin
         self.router = replace(
@@ -314,20 +328,27 @@ def _vni_props(
     return a.rd or b.rd, rts[0], rts[1], problems
 
 
-def _merge_evpn(a: EVPN, b: EVPN, vrf: str) -> tuple[EVPN, list[tuple[str, str]]]:
-    """Merge two EVPN sections (spec §3.8); problems are (message, path under `evpn`)."""
+def _merge_evpn(a: EVPN, b: EVPN, vrf: str) -> tuple[EVPN, list[tuple[str, int | None, str]]]:
+    """Merge two EVPN sections (spec §3.8).
+
+    Problems are (message, L2VNI number or None, path under that L2VNI entry or under `evpn`)."""
     head = f'could not merge EVPN configuration for vrf "{vrf}"'
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, int | None, str]] = []
     if (a.advertise_vnis or "Disabled") != (b.advertise_vnis or "Disabled"):
         problems.append(
             (
                 f"{head}, err: different advertiseVNIs ({a.advertise_vnis} != {b.advertise_vnis})",
+                None,
                 "advertiseVNIs",
             )
         )
     if a.advertise_svi != b.advertise_svi:
         problems.append(
-            (f"{head}, err: different advertiseSVI ({a.advertise_svi} != {b.advertise_svi})", "advertiseSVI")
+            (
+                f"{head}, err: different advertiseSVI ({a.advertise_svi} != {b.advertise_svi})",
+                None,
+                "advertiseSVI",
+            )
         )
     l2: dict[int, L2VNI] = {v.vni: v for v in a.l2vnis}
     for v in b.l2vnis:
@@ -335,17 +356,17 @@ def _merge_evpn(a: EVPN, b: EVPN, vrf: str) -> tuple[EVPN, list[tuple[str, str]]
             l2[v.vni] = v
             continue
         rd, imp, exp, vprob = _vni_props(l2[v.vni], v, f"{head}, err: could not merge l2vni {v.vni}")
-        problems += [(m, f"l2vnis[vni={v.vni}].{p}") for m, p in vprob]
+        problems += [(m, v.vni, p) for m, p in vprob]
         l2[v.vni] = L2VNI(v.vni, rd, imp, exp)
     l3 = a.l3vni or b.l3vni
     if a.l3vni is not None and b.l3vni is not None:
         if a.l3vni.vni != b.l3vni.vni:
             problems.append(
-                (f"{head}, err: different l3vni numbers ({a.l3vni.vni} != {b.l3vni.vni})", "l3vni.vni")
+                (f"{head}, err: different l3vni numbers ({a.l3vni.vni} != {b.l3vni.vni})", None, "l3vni.vni")
             )
         else:
             rd, imp, exp, vprob = _vni_props(a.l3vni, b.l3vni, f"{head}, err: could not merge l3vni")
-            problems += [(m, f"l3vni.{p}") for m, p in vprob]
+            problems += [(m, None, f"l3vni.{p}") for m, p in vprob]
             adv = tuple(sorted(set(a.l3vni.advertise_prefixes) | set(b.l3vni.advertise_prefixes)))
             l3 = L3VNI(a.l3vni.vni, rd, imp, exp, adv)
     merged = EVPN(
@@ -386,10 +407,10 @@ def _evpn_checks(routers: dict[str, _RouterMerge]) -> list[ConfigError]:
                     path=f"{origin.path}.l3vni",
                 )
             )
-        entries = [(v.vni, "l2vni") for v in evpn.l2vnis]
+        entries = [(v.vni, "l2vni", acc.vni_origin[v.vni]) for v in evpn.l2vnis]
         if evpn.l3vni is not None:
-            entries.append((evpn.l3vni.vni, "l3vni"))
-        for vni, kind in entries:  # R42
+            entries.append((evpn.l3vni.vni, "l3vni", Origin(origin.obj, f"{origin.path}.l3vni")))
+        for vni, kind, where in entries:  # R42
             if vni in vnis:
                 other_kind, other_vrf, other_origin = vnis[vni]
                 errors.append(
@@ -397,13 +418,13 @@ def _evpn_checks(routers: dict[str, _RouterMerge]) -> list[ConfigError]:
                         f'duplicate VNI {vni}: configured as {other_kind} in vrf "{other_vrf}" and as {kind} '
                         f'in vrf "{vrf}"',
                         other_origin,
-                        other_kind + "s" if other_kind == "l2vni" else other_kind,
-                        origin,
-                        kind + "s" if kind == "l2vni" else kind,
+                        "vni",
+                        where,
+                        "vni",
                     )
                 )
             else:
-                vnis[vni] = (kind, vrf, origin)
+                vnis[vni] = (kind, vrf, where)
     return errors
 
 
@@ -432,13 +453,8 @@ def merge(fragments: Iterable[ConfigFragment]) -> tuple[Merged, list[ConfigError
         for rfrag in frag.routers:
             acc = routers.get(rfrag.router.vrf)
             if acc is None:
-                evpn_origin = Origin(rfrag.origin.obj, rfrag.evpn_path) if rfrag.router.evpn else None
-                acc = _RouterMerge(
-                    rfrag,
-                    rfrag.router,
-                    rfrag.origin if rfrag.router.router_id else None,
-                    evpn_origin=evpn_origin,
-                )
+                acc = _RouterMerge(rfrag, rfrag.router, rfrag.origin if rfrag.router.router_id else None)
+                acc.note_evpn(rfrag)
                 routers[rfrag.router.vrf] = acc
             else:
                 problems = acc.absorb_router(rfrag)

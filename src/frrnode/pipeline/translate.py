@@ -75,6 +75,8 @@ class RouterFragment:
     origin: Origin
     neighbors: list[NeighborFragment] = field(default_factory=list)
     evpn_path: str = ""
+    l2vni_paths: dict[int, str] = field(default_factory=dict)
+    """VNI -> `spec.bgp.routers[i].evpn.l2vnis[k]`, so that EVPN conflicts name the entry."""
 
 
 @dataclass
@@ -268,6 +270,11 @@ def _translate_router(
         ),
         origin=Origin(ctx.obj, rpath),
         evpn_path=f"{rpath}.evpn",
+        l2vni_paths={
+            v.vni: f"{rpath}.evpn.l2vnis[{k}]" for k, v in reversed(list(enumerate(router.evpn.l2vnis)))
+        }
+        if router.evpn is not None
+        else {},
     )
     for nindex, neighbor in enumerate(router.neighbors):
         nfrag = _translate_neighbor(
