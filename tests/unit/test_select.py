@@ -94,3 +94,9 @@ def test_only_the_agent_namespace_counts() -> None:
 def test_invalid_selector_fails_the_build_even_if_it_would_not_match() -> None:
     errors = errors_of(config("a", router(), selector={"matchLabels": {"app": "@"}}))
     assert [e.path for e in errors] == ["spec.nodeSelector.matchLabels['app']"]
+
+
+def test_hostname_label_defaults_to_the_node_name() -> None:
+    doc = config("a", router(neighbor()), selector={"matchLabels": {"kubernetes.io/hostname": "node7"}})
+    assert [s.name for s in build(doc, settings=Settings("node7")).sources] == ["a"]
+    assert build(doc, settings=Settings("node8")).sources == ()

@@ -57,7 +57,8 @@ class Settings:
     log_level: str = "info"
     """frr-k8s level; the FRRK8sConfiguration named `config` in `namespace` overrides it."""
     node_labels: Mapping[str, str] | None = None
-    """Overrides/extends the labels of the Node object found (if any)."""
+    """Overrides/extends the labels of the Node object found (if any); `kubernetes.io/hostname`
+    defaults to `node_name`, as the kubelet sets it."""
     node_has_ipv4: bool = True
     """False -> routers without an `id` get the CRC-32 router id of the hostname (spec §4.5)."""
 
@@ -111,7 +112,8 @@ def _log_level(resources: Resources, settings: Settings) -> FRRLogLevel:
 
 
 def _node_labels(resources: Resources, settings: Settings) -> dict[str, str]:
-    labels: dict[str, str] = {}
+    # The kubelet always sets this label; selectors on it must work without a Node object.
+    labels: dict[str, str] = {"kubernetes.io/hostname": settings.node_name}
     for node in resources.nodes:
         if node.name == settings.node_name:
             labels.update(node.labels)
