@@ -337,3 +337,13 @@ def test_replace_key() -> None:
     assert replace_key("neighbor 1.2.3.4 timers connect 5") == "neighbor 1.2.3.4 timers connect"
     assert replace_key("neighbor 1.2.3.4 timers 1 3") == "neighbor 1.2.3.4 timers"
     assert replace_key("neighbor 1.2.3.4 activate") is None
+
+
+def test_ipv6_prefixes_are_normalized_too() -> None:
+    tree = parse_config(
+        "ipv6 prefix-list L seq 1 permit 2001:db8::1/32\nipv6 prefix-list L seq 2 permit 2001:DB8::1/128\n"
+    )
+    assert list(tree.lines) == [
+        "ipv6 prefix-list L seq 1 permit 2001:db8::/32",
+        "ipv6 prefix-list L seq 2 permit 2001:db8::1/128",
+    ]

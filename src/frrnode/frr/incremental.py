@@ -515,6 +515,9 @@ class IncrementalApplier:
         if self._applied is None:
             return self._fallback(config, "first apply: FRR's state is unknown", start)
         prepared = self._prepare(config)
+        if prepared == self._applied_text:
+            # Same text as last time (the agent re-applies on every resync): no parse, no diff.
+            return ApplyResult(False, self.method, time.monotonic() - start)
         new = parse_config(prepared)
         try:
             delta = plan_delta(self._applied, new)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import ip_network
 
 # Which lines open a context, per enclosing context (same table as frr-reload.py's
@@ -203,9 +204,11 @@ def emit_context(ctx: Context, depth: int, out: list[str]) -> None:
         out.append(pad + leave)
 
 
+@lru_cache(maxsize=1 << 16)
 def _network(addr: str) -> str:
-    """`11.1.1.1/24` -> `11.1.1.0/24` (FRR shows the network; users may write host bits)."""
-    if "/" not in addr:
+    """`11.1.1.1/24` -> `11.1.1.0/24` (FRR shows the network; users may write host bits).
+    Cached: ipaddress parsing was most of the parse time of a 5,000-line config."""
+    if "/" not in addr or (addr.endswith("/32") and ":" not in addr):
         return addr
     try:
         net = ip_network(addr, strict=False)
@@ -237,6 +240,8 @@ def normalize_line(line: str, path: tuple[str, ...] = ()) -> str:
 
 
 def _opens(keywords: _ContextKeywords, line: str) -> _ContextKeywords | None:
+    if not keywords or not line.startswith(tuple(keywords)):
+        return None
     for kw, sub in keywords.items():
         if line.startswith(kw):
             return sub
