@@ -126,3 +126,11 @@ def test_validate_warns_about_disable_mp(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(write(tmp_path, "a.yaml", doc))])
     assert result.exit_code == 0
     assert "warning" in result.stderr and "disableMP is deprecated" in result.stderr
+
+
+def test_render_prints_raw_config_verbatim(tmp_path: Path) -> None:
+    raw = "! keep [bold]this[/bold] :thumbs_up: " + "x" * 200 + "\n"
+    path = write(tmp_path, "a.yaml", config("a", router(), raw={"rawConfig": raw}))
+    result = runner.invoke(app, ["render", str(path), "--node", "n1"])
+    assert result.exit_code == 0
+    assert result.stdout.endswith(raw)

@@ -16,7 +16,6 @@ from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
 from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all, warnings
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
-_out = Console(highlight=False, soft_wrap=True)
 
 
 def _print_errors(errors: list[ConfigError]) -> None:
@@ -133,7 +132,7 @@ def render(
             try:
                 Vtysh().dryrun(path)
             except FrrError as exc:
-                _out.print(text, end="", markup=False)
+                typer.echo(text, nl=False)
                 _err.print(f"[bold red]FRR rejected the configuration[/]\n{escape(str(exc))}")
                 raise typer.Exit(1) from None
-    _out.print(text, end="", markup=False)
+    typer.echo(text, nl=False)  # verbatim: no rich markup, emoji codes or wrapping

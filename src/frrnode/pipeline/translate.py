@@ -564,7 +564,7 @@ def _advertise(
     for index, entry in enumerate(adv.with_local_pref):
         path = f"{base}.withLocalPref[{index}]"
         lp = entry.local_pref
-        lp_paths[lp] = path
+        lp_paths.setdefault(lp, path)
         split: dict[PrefixFamily, list[str]] = {"ipv4": [], "ipv6": []}
         seen_in_entry: set[str] = set()
         for pindex, prefix in enumerate(entry.prefixes):
