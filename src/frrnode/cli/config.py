@@ -15,7 +15,7 @@ from frrnode.cli import app
 from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
 from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all, warnings
 
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _print_errors(errors: list[ConfigError]) -> None:
