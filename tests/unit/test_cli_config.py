@@ -42,6 +42,7 @@ def test_validate_reports_every_error_and_fails(tmp_path: Path) -> None:
         "conflict between FRRConfiguration/frr-k8s-system/c spec.bgp.routers[0].neighbors[0].asn and "
         "FRRConfiguration/frr-k8s-system/d spec.bgp.routers[0].neighbors[0].asn" in err
     )
+    assert f"(in {tmp_path / 'b.yaml'}#0 and {tmp_path / 'b.yaml'}#1)" in err
     assert "invalid: 3 problem(s)" in err
 
 

@@ -18,15 +18,19 @@ from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, val
 _err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
-def _print_errors(errors: list[ConfigError]) -> None:
+def _print_errors(errors: list[ConfigError], resources: Resources | None = None) -> None:
     for error in errors:
+        where = ""
         if isinstance(error, ConflictError):
             label = "[bold red]conflict[/]"
+            if resources is not None:  # a conflict spans two objects: say where both were read
+                files = [str(resources.location(ref)) for ref in (error.obj, error.other)]
+                where = f" (in {' and '.join(f for f in files if f)})" if any(files) else ""
         elif error.transient:
             label = "[bold yellow]pending[/]"
         else:
             label = "[bold red]error[/]"
-        _err.print(f"{label} {escape(str(error))}")
+        _err.print(f"{label} {escape(str(error) + where)}")
 
 
 def _load(paths: list[Path], namespace: str) -> Resources:
@@ -59,7 +63,7 @@ def validate(paths: PathsArg, namespace: NamespaceOpt = DEFAULT_NAMESPACE) -> No
     for remark in warnings(resources):
         _err.print(f"[bold yellow]warning[/] {escape(remark)}")
     errors = validate_all(resources, namespace)
-    _print_errors(errors)
+    _print_errors(errors, resources)
     failing = [e for e in errors if not e.transient]
     counts = f"{len(resources.configurations)} FRRConfiguration(s), {len(resources.nodes)} Node(s)"
     if failing:
@@ -120,7 +124,7 @@ def render(
     try:
         node_config = build_node_config(resources, settings)
     except ConfigErrors as exc:
-        _print_errors(exc.errors)
+        _print_errors(exc.errors, resources)
         raise typer.Exit(1) from None
     text = render_config(node_config)
     if check:
