@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from frrnode.agent.sources import Snapshot, Source
-from frrnode.agent.status import passwords_of, redact
+from frrnode.agent.status import passwords_of, redact, redact_log
 from frrnode.api.loader import Resources
 from frrnode.errors import ConfigError, ConfigErrors, FrrError
 from frrnode.frr.reload import Applier, ApplyResult
@@ -151,7 +151,7 @@ class Reconciler:
         return True
 
     def _conversion_failed(self, errors: list[ConfigError] | tuple[ConfigError, ...]) -> Outcome:
-        message = redact("failed: " + "; ".join(str(e) for e in errors), self.state.secrets)
+        message = redact_log("failed: " + "; ".join(str(e) for e in errors), self.state.secrets)
         self.state.last_conversion = Result(False, message, time.time())
         self.state.conversion_failures += 1
         log.error("configuration rejected, FRR keeps its last good config: %s", message)
@@ -172,8 +172,11 @@ class Reconciler:
         text = self.render(node)
         self.state.desired_config = text
         self.state.pending_generations = _generations(snapshot.resources, node)
-        if text == self.state.applied_config and not self._drift_check_due():
+        last = self.state.last_reload
+        if text == self.state.applied_config and (last is None or last.ok) and not self._drift_check_due():
             # Nothing to do for FRR; but an edit that changed nothing still counts as live.
+            # After a failed apply the status says "failed" and FRR's state is uncertain, so going
+            # back to the last good config applies it again (and reports that real result).
             self.state.applied_generations = self.state.pending_generations
             return Outcome(called_frr=False)
         return self.apply(text)

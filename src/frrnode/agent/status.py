@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,58 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, RETRACTED)
     return text
+
+
+_NEIGHBOR_PASSWORD_RE = re.compile(r"(\bneighbor\s+\S+\s+password\s+)\S+")
+
+
+def redact_log(text: str, secrets: Iterable[str] = ()) -> str:
+    """Log-safe text: FRR's `neighbor X password P` lines (FRR echoes failing lines in its
+    errors) and every known secret value. Narrower than `redact()`, whose `password.*` would
+    garble ordinary messages such as "multiple passwords specified for <neighbor>"."""
+    return scrub(_NEIGHBOR_PASSWORD_RE.sub(rf"\g<1>{RETRACTED}", text), secrets)
+
+
+class SecretsLogFilter(logging.Filter):
+    """Scrubs passwords from the records of the loggers it is attached to, before any handler.
+
+    The appliers log FRR's error output, which quotes the failing config lines; they do not
+    know the secrets, the agent does (`sources`: callables returning the current values).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[Callable[[], Iterable[str]]] = []
+
+    def add_source(self, source: Callable[[], Iterable[str]]) -> None:
+        if source not in self.sources:
+            self.sources.append(source)
+
+    def secrets(self) -> set[str]:
+        return {value for source in self.sources for value in source()}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = self.secrets()
+        message = record.getMessage()
+        clean = redact_log(message, secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_log(record.exc_text, secrets)
+        return True
+
+    def attach(self, prefix: str = "frrnode") -> None:
+        """Attach to `prefix` and every existing logger below it (a logger's filters apply only
+        to records created on that logger, not to those propagating through it)."""
+        names = [n for n in logging.Logger.manager.loggerDict if n == prefix or n.startswith(prefix + ".")]
+        for name in {prefix, *names}:
+            logging.getLogger(name).addFilter(self)
+
+
+LOG_FILTER = SecretsLogFilter()
+"""The process-wide filter; `agent.wiring` attaches it and registers the agent's secrets."""
 
 
 def passwords_of(config: NodeConfig | None) -> set[str]:
@@ -190,15 +243,17 @@ def build_node_state(
     `failed: ...`), except that passwords and `secrets` are redacted everywhere."""
     secrets = tuple(secrets)
 
-    def text(r: ResultLike | None) -> str:
-        return "" if r is None else redact("success" if r.ok and not r.message else r.message, secrets)
+    def text(r: ResultLike | None, clean: Callable[[str, Iterable[str]], str] = redact) -> str:
+        return "" if r is None else clean("success" if r.ok and not r.message else r.message, secrets)
 
     return FRRNodeState(
         metadata=ObjectMeta(name=node),
         status=FRRNodeStateStatus(
             running_config=redact(running_config, secrets),
             last_reload_result=text(last_reload),
-            last_conversion_result=text(last_conversion),
+            # Upstream leaves conversion errors unredacted (they quote no config lines);
+            # `password.*` would cut "multiple passwords specified for <neighbor>" short.
+            last_conversion_result=text(last_conversion, redact_log),
             last_reload_time=_rfc3339(last_reload.at) if last_reload else None,
             last_conversion_time=_rfc3339(last_conversion.at) if last_conversion else None,
             applied_generations={k: str(v) for k, v in sorted((applied_generations or {}).items())},

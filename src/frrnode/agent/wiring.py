@@ -6,13 +6,13 @@ Observers only read `AgentState` and FRR; they never change what the agent appli
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from frrnode.agent.metrics import AgentMetrics, MetricsServer
 from frrnode.agent.reconcile import AgentState, Observer
-from frrnode.agent.status import StatusWriter, build_node_state, build_session_states
+from frrnode.agent.status import LOG_FILTER, StatusWriter, build_node_state, build_session_states
 from frrnode.errors import FrrError
 from frrnode.frr.state import read_snapshot
 from frrnode.frr.vtysh import Vtysh
@@ -98,8 +98,16 @@ def observers(
     status_dir: Path | None,
     metrics_address: str | None,
     ready: Callable[[], bool] | None = None,
+    secrets: Callable[[], Iterable[str]] | None = None,
 ) -> tuple[tuple[Observer, ...], Callable[[AgentState], None] | None, MetricsServer | None]:
-    """The agent's observers and poll function, and the metrics server (not started)."""
+    """The agent's observers and poll function, and the metrics server (not started).
+
+    `secrets` (e.g. `lambda: reconciler.state.secrets`) are scrubbed from every frrnode log
+    record from now on, together with FRR's `neighbor X password P` lines.
+    """
+    LOG_FILTER.attach()
+    if secrets is not None:
+        LOG_FILTER.add_source(secrets)
     metrics = AgentMetrics() if metrics_address else None
     publisher = StatusPublisher(settings, vtysh, status_dir, metrics)
     server = None

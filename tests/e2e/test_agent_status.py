@@ -1,0 +1,488 @@
+"""End to end: what the agent reports about itself and its sessions (issue #4).
+
+The real agent (directory source, reconciler, FRR appliers, status files, metrics server) runs
+against a lab node; r1 (AS 64513: 10.100.0.0/24, 10.100.1.0/24, fd00:100::/64, fd00:101::/64) and
+r2 (AS 64514) are real FRR routers peering with it. Assertions read the status files the agent
+writes, its /metrics, /livez and /readyz, the `frrnode status` / `frrnode routes` commands, and
+the node's FRR itself. Status changes are waited for (poll_interval 1 s), never timed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from agent_harness import (
+    RunningAgent,
+    agent_session,
+    lab_session,
+    vtysh_config,
+    vtysh_json,
+    wait_until,
+)
+
+from frrnode.frr.vtysh import Vtysh
+from frrnode.lab.topology import LabRouter, LabTopology
+
+pytestmark = pytest.mark.lab
+
+R1, R2 = "172.30.0.2", "172.30.0.3"
+NODE_STATE_FILE = "frrnodestate-node-a.yaml"
+POLLS = 10.0
+"""Timeout for a status change to show: a few poll intervals plus FRR's own reaction."""
+
+HEADER = """\
+apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: {name}
+  namespace: frr-k8s-system
+spec:
+"""
+
+
+def frrconfig(name: str, spec: str) -> str:
+    return HEADER.format(name=name) + "\n".join("  " + line for line in spec.strip("\n").splitlines()) + "\n"
+
+
+def neighbors(*entries: str, extra: str = "") -> str:
+    """A `bgp:` spec of router 64512 with the given neighbor list items (YAML, 4-space indent)."""
+    body = "".join(entries)
+    return f"bgp:\n{extra}  routers:\n  - asn: 64512\n    neighbors:\n{body}"
+
+
+def peer(address: str, asn: int, more: str = "") -> str:
+    return f"    - address: {address}\n      asn: {asn}\n{more}"
+
+
+def secret(name: str, password: str) -> str:
+    return (
+        "apiVersion: v1\nkind: Secret\n"
+        f"metadata:\n  name: {name}\n  namespace: frr-k8s-system\n"
+        f"type: kubernetes.io/basic-auth\nstringData:\n  password: {password}\n"
+    )
+
+
+# ---------------------------------------------------------------- reading what the agent reports
+
+
+def node_state(agent: RunningAgent) -> dict[str, Any]:
+    path = agent.status_dir / NODE_STATE_FILE
+    data: dict[str, Any] = yaml.safe_load(path.read_text()) if path.exists() else {}
+    return data.get("status", {}) if data else {}
+
+
+def session_status(agent: RunningAgent, address: str) -> dict[str, Any] | None:
+    """The status of the BGPSessionState file for `address` (default VRF), None if absent."""
+    for path in agent.status_dir.glob("bgpsessionstate-*.yaml"):
+        try:
+            data = yaml.safe_load(path.read_text())
+        except FileNotFoundError:  # deleted between glob and read
+            continue
+        status: dict[str, Any] = data["status"]
+        if status["peer"] == address and status["vrf"] == "":
+            return status
+    return None
+
+
+def wait_session(agent: RunningAgent, address: str, what: str, **expected: Any) -> dict[str, Any]:
+    """Wait until the session file of `address` has all `expected` fields (a value may be a
+    callable predicate); on timeout the error shows the file's last content."""
+
+    def check() -> dict[str, Any]:
+        s = session_status(agent, address) or {}
+        if not s:
+            return {}
+        for key, want in expected.items():
+            ok = want(s.get(key)) if callable(want) else s.get(key) == want
+            if not ok:
+                return {}
+        return s
+
+    try:
+        return wait_until(check, POLLS + 20, f"{address} {what}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; file: {session_status(agent, address)}") from None
+
+
+def advertised_by(router: LabRouter, neighbor: str) -> set[str]:
+    """What `router` sends to `neighbor`, over all unicast families (its own view)."""
+    out: set[str] = set()
+    for afi in ("ipv4", "ipv6"):
+        data = vtysh_json(router, f"show bgp {afi} unicast neighbors {neighbor} advertised-routes json")
+        out |= set(data.get("advertisedRoutes", {}))
+    return out
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in Prometheus text format, None if absent."""
+    for line in text.splitlines():
+        m = _SAMPLE.match(line)
+        if not m or m["name"] != name:
+            continue
+        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m["labels"] or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            return float(m["value"])
+    return None
+
+
+def frrnode_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "frrnode", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+class Records(logging.Handler):
+    """Every log record of the process (the agent runs in a thread of it), formatted."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="module")
+def topo() -> Iterator[LabTopology]:
+    yield from lab_session("su")
+
+
+@pytest.fixture
+def logs() -> Iterator[Records]:
+    root = logging.getLogger()
+    handler, level = Records(), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+@pytest.fixture
+def agent(topo: LabTopology, tmp_path: Path, logs: Records) -> Iterator[RunningAgent]:
+    yield from agent_session(topo, tmp_path, poll_interval=1.0, metrics_address="127.0.0.1:0")
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_conflict_keeps_last_good_config_and_names_both_objects(
+    topo: LabTopology, agent: RunningAgent
+) -> None:
+    vtysh = Vtysh(topo.node.pathspace)
+    agent.apply("a.yaml", frrconfig("cfg-a", neighbors(peer(R1, 64513))))
+    wait_until(
+        lambda: (
+            node_state(agent).get("lastConversionResult") == "success"
+            and f"neighbor {R1} remote-as 64513" in node_state(agent).get("runningConfig", "")
+        ),
+        POLLS,
+        "the good config in the FRRNodeState",
+    )
+    before = vtysh.running_config()
+    _, body = http_get(agent.metrics_url + "/metrics")
+    assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
+
+    agent.reject("b.yaml", frrconfig("cfg-b", neighbors(peer(R1, 64599))))
+    result = (
+        wait_until(
+            lambda: node_state(agent).get("lastConversionResult", "").startswith("failed"),
+            POLLS,
+            "the conflict in lastConversionResult",
+        )
+        and node_state(agent)["lastConversionResult"]
+    )
+    assert "frr-k8s-system/cfg-a" in result and "frr-k8s-system/cfg-b" in result, result
+    assert "conflict" in result
+    # Nothing reached FRR: the running config is byte-identical, the status still shows it.
+    assert vtysh.running_config() == before
+    st = node_state(agent)
+    assert f"neighbor {R1} remote-as 64513" in st["runningConfig"]
+    assert "64599" not in st["runningConfig"]
+    assert st["lastReloadResult"] == "success"
+    _, body = http_get(agent.metrics_url + "/metrics")
+    assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 1
+    assert (metric(body, "frrk8s_k8s_client_update_errors_total") or 0) >= 1
+
+    # Fixing the conflict (cfg-b now talks to r2) clears it and applies both.
+    agent.apply("b.yaml", frrconfig("cfg-b", neighbors(peer(R2, 64514))))
+    wait_until(
+        lambda: (
+            node_state(agent).get("lastConversionResult") == "success"
+            and f"neighbor {R2} remote-as 64514" in node_state(agent).get("runningConfig", "")
+        ),
+        POLLS,
+        "success and the fixed config in the FRRNodeState",
+    )
+    assert f"neighbor {R2} remote-as 64514" in vtysh.running_config()
+    _, body = http_get(agent.metrics_url + "/metrics")
+    assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
+
+
+BAD_RAW = "router bgp 64512\n  neighbor 1.2.3.4 no-such-keyword\n"
+
+
+def test_rejected_raw_snippet_keeps_previous_config_and_retries_with_backoff(
+    topo: LabTopology, agent: RunningAgent, logs: Records
+) -> None:
+    vtysh = Vtysh(topo.node.pathspace)
+    agent.apply("good.yaml", frrconfig("good", neighbors(peer(R1, 64513))))
+    before = vtysh.running_config()
+    failures = agent.state.apply_failures
+    first_log = len(logs.lines)
+
+    raw = "raw:\n  rawConfig: |\n" + "".join(f"    {line}\n" for line in BAD_RAW.splitlines())
+    agent.write("raw.yaml", frrconfig("bad-raw", raw))
+    wait_until(
+        lambda: node_state(agent).get("lastReloadResult", "success") != "success",
+        POLLS + 20,
+        "the reload failure in lastReloadResult",
+    )
+    result = node_state(agent)["lastReloadResult"]
+    # FRR's own complaint about the snippet's line is in the result.
+    assert "no-such-keyword" in result, result
+    assert node_state(agent)["lastConversionResult"] == "success"
+    assert vtysh.running_config() == before
+    assert "1.2.3.4" not in vtysh.running_config()
+
+    # Retries: the same failure again, each time after twice the wait (1 s, 2 s, 4 s ...).
+    wait_until(lambda: agent.state.apply_failures >= failures + 3, 60, "two retries of the failed apply")
+    waits = [float(m) for line in logs.lines[first_log:] for m in re.findall(r"retrying in ([\d.]+)s", line)]
+    assert waits[:3] == [1.0, 2.0, 4.0], waits
+    assert len(waits) <= agent.state.apply_failures - failures + 1  # one wait per failure, no spin
+    assert vtysh.running_config() == before
+
+    since = agent.state.reconciles
+    agent.remove("raw.yaml")
+    agent.wait_applied(since=since)
+    wait_until(
+        lambda: node_state(agent).get("lastReloadResult") == "success",
+        POLLS,
+        "success after removing the snippet",
+    )
+    stopped = agent.state.apply_failures
+    assert "1.2.3.4" not in vtysh.running_config()
+    assert f"neighbor {R1} remote-as 64513" in vtysh.running_config()
+    _, body = http_get(agent.metrics_url + "/metrics")
+    assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
+    assert agent.state.apply_failures == stopped
+
+
+def test_session_state_follows_bgp_and_bfd(topo: LabTopology, agent: RunningAgent) -> None:
+    r1, r2 = topo.router("r1"), topo.router("r2")
+    profile = "  bfdProfiles:\n  - name: fast\n    receiveInterval: 100\n    transmitInterval: 100\n"
+    agent.apply(
+        "bfd.yaml",
+        frrconfig(
+            "bfd",
+            neighbors(peer(R1, 64513, "      bfdProfile: fast\n"), peer(R2, 64514), extra=profile),
+        ),
+    )
+    wait_session(agent, R1, "Established with BFD up", bgpStatus="Established", bfdStatus="Up")
+    s2 = wait_session(agent, R2, "Established without BFD", bgpStatus="Established")
+    assert s2["bfdStatus"] == "N/A"
+    assert s2["node"] == "node-a"
+
+    # r2 shuts its side: the node's session leaves Established, with the NOTIFICATION's reason.
+    vtysh_config(r2, "router bgp 64514", "neighbor 172.30.0.1 shutdown")
+    try:
+        s2 = wait_session(agent, R2, "not Established", bgpStatus=lambda v: v != "Established")
+        assert s2["bfdStatus"] == "N/A"
+        assert "Administrative Shutdown" in s2.get("lastError", ""), s2
+        assert session_status(agent, R1)["bgpStatus"] == "Established"  # type: ignore[index]
+    finally:
+        vtysh_config(r2, "router bgp 64514", "no neighbor 172.30.0.1 shutdown")
+    wait_session(agent, R2, "Established again", bgpStatus="Established", bfdStatus="N/A")
+
+    # r1's link goes down: BFD notices, takes BGP down; both come back with the link.
+    port = r1.interface("a").bridge_port
+    subprocess.run(["ip", "-n", topo.bridge_namespace, "link", "set", port, "down"], check=True, timeout=10)
+    try:
+        s1 = wait_session(agent, R1, "BFD down", bfdStatus="Down", bgpStatus=lambda v: v != "Established")
+        assert s1["connectionsDropped"] >= 1
+    finally:
+        subprocess.run(["ip", "-n", topo.bridge_namespace, "link", "set", port, "up"], check=True, timeout=10)
+    wait_session(agent, R1, "Established and BFD up again", bgpStatus="Established", bfdStatus="Up")
+    assert session_status(agent, R2)["bgpStatus"] == "Established"  # type: ignore[index]
+
+
+def test_wrong_password_is_not_established(topo: LabTopology, agent: RunningAgent) -> None:
+    r1 = topo.router("r1")
+    vtysh_config(r1, "router bgp 64513", "neighbor 172.30.0.1 password r1SidePassw0rd")
+    try:
+        agent.apply(
+            "pw.yaml", frrconfig("pw", neighbors(peer(R1, 64513, "      password: nodeSideWrong9\n")))
+        )
+        s = wait_session(agent, R1, "a session file", bgpStatus=lambda v: v is not None)
+        # While r1 keeps retrying (connect timer 1 s) and the agent polls, it never establishes.
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            s = session_status(agent, R1) or s
+            assert s["bgpStatus"] != "Established", s
+            time.sleep(0.2)
+        assert s["connectionsEstablished"] == 0
+        wrong_error = s.get("lastError")
+        # Matching the password on r1 establishes it: the password was the only problem.
+        vtysh_config(r1, "router bgp 64513", "neighbor 172.30.0.1 password nodeSideWrong9")
+        wait_session(agent, R1, "Established with matching passwords", bgpStatus="Established")
+    finally:
+        vtysh_config(r1, "router bgp 64513", "no neighbor 172.30.0.1 password")
+    # TCP-MD5 mismatches are dropped by the kernel: FRR has no reason to give (lastError absent
+    # or a generic one), which is what the file says.
+    assert wrong_error is None or isinstance(wrong_error, str)
+
+
+SECRET_PW = "Zq7frrnodeLeakCheck42"
+
+
+def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: RunningAgent, logs: Records) -> None:
+    r1 = topo.router("r1")
+    vtysh_config(r1, "router bgp 64513", f"neighbor 172.30.0.1 password {SECRET_PW}")
+    try:
+        agent.write("secret.yaml", secret("r1-password", SECRET_PW))
+        agent.apply(
+            "pw.yaml",
+            frrconfig("pw", neighbors(peer(R1, 64513, "      passwordSecret:\n        name: r1-password\n"))),
+        )
+        wait_session(agent, R1, "Established with the Secret's password", bgpStatus="Established")
+        assert f"password {SECRET_PW}" in Vtysh(topo.node.pathspace).running_config()
+        st = node_state(agent)
+        assert f"neighbor {R1} password <retracted>" in st["runningConfig"]
+
+        # A snippet FRR rejects that quotes the value outside a `password` word: the reload
+        # error echoes it; the status and the logs must still not show it.
+        raw = f"raw:\n  rawConfig: |\n    router bgp 64512\n      neighbor {SECRET_PW} remote-as 1\n"
+        agent.write("raw.yaml", frrconfig("leaky-raw", raw))
+        wait_until(
+            lambda: node_state(agent).get("lastReloadResult", "success") != "success",
+            POLLS + 20,
+            "the reload failure",
+        )
+        assert "<retracted>" in node_state(agent)["lastReloadResult"], node_state(agent)
+        since = agent.state.reconciles
+        agent.remove("raw.yaml")
+        agent.wait_applied(since=since)
+        wait_until(lambda: node_state(agent).get("lastReloadResult") == "success", POLLS, "recovery")
+
+        _, metrics_text = http_get(agent.metrics_url + "/metrics")
+        assert metric(metrics_text, "frrk8s_bgp_session_up", peer=R1, vrf="default") == 1
+    finally:
+        vtysh_config(r1, "router bgp 64513", "no neighbor 172.30.0.1 password")
+
+    files = {p.name: p.read_text() for p in agent.status_dir.rglob("*") if p.is_file()}
+    assert NODE_STATE_FILE in files and any(n.startswith("bgpsessionstate-") for n in files)
+    leaks = [name for name, text in files.items() if SECRET_PW in text]
+    assert leaks == [], f"password in status files {leaks}"
+    assert logs.lines, "no log lines captured"
+    assert [line for line in logs.lines if SECRET_PW in line] == []
+    assert SECRET_PW not in metrics_text
+    status_cli = frrnode_cli("status", "--status-dir", str(agent.status_dir), "--config")
+    assert status_cli.returncode == 0, status_cli.stderr
+    assert "<retracted>" in status_cli.stdout and SECRET_PW not in status_cli.stdout
+
+
+def test_counts_agree_across_status_routes_and_metrics(topo: LabTopology, agent: RunningAgent) -> None:
+    r1 = topo.router("r1")
+    assert set(r1.prefixes) == {"10.100.0.0/24", "10.100.1.0/24", "fd00:100::/64", "fd00:101::/64"}
+    allowed = {"10.100.0.0/24", "fd00:100::/64"}
+    more = (
+        "      dualStackAddressFamily: true\n"
+        "      toReceive:\n        allowed:\n          prefixes:\n"
+        "          - prefix: 10.100.0.0/24\n          - prefix: fd00:100::/64\n"
+        "      toAdvertise:\n        allowed:\n          prefixes: [192.0.2.10/32]\n"
+    )
+    spec = neighbors(peer(R1, 64513, more)).replace(
+        "  - asn: 64512\n", "  - asn: 64512\n    prefixes: [192.0.2.10/32]\n"
+    )
+    agent.apply("counts.yaml", frrconfig("counts", spec))
+
+    # Established, 2 prefixes pass the filter, 1 is sent to r1.
+    s = wait_session(agent, R1, "counts", bgpStatus="Established", acceptedPrefixes=2, advertisedPrefixes=1)
+
+    # Received (pre-policy) is everything r1 sends over the IPv4 session in both families: its
+    # 4 prefixes, and the node's own 192.0.2.10/32 back (eBGP does not filter on the sender's
+    # side; the node drops it as an AS-path loop).
+    def r1_sent() -> set[str]:
+        sent = advertised_by(r1, "172.30.0.1")
+        return sent if sent >= {*r1.prefixes, "192.0.2.10/32"} else set()
+
+    sent = wait_until(r1_sent, POLLS, "r1's advertisements to the node")
+    s = wait_session(agent, R1, "received = what r1 sent", receivedPrefixes=len(sent))
+    assert s["acceptedPrefixes"] == 2 and s["advertisedPrefixes"] == 1
+    assert s["bfdStatus"] == "N/A"
+    assert s["connectionsEstablished"] >= 1 and "establishedSince" in s
+
+    # frrnode routes: per family, received = what r1 sent, accepted = what the filter allows.
+    node = topo.node
+    routes_args = ("routes", "--pathspace", node.pathspace, "--netns", node.namespace, "--neighbor", R1)
+    proc = frrnode_cli(*routes_args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    tables = json.loads(proc.stdout)
+    assert {t["family"] for t in tables} == {"ipv4Unicast", "ipv6Unicast"}
+    rows = [row for t in tables for row in t["routes"]]
+    assert {r["prefix"] for r in rows if r["received"]} == sent
+    assert {r["prefix"] for r in rows if r["accepted"]} == allowed
+
+    def in_kernel() -> set[str]:
+        tables = json.loads(frrnode_cli(*routes_args, "--json").stdout)
+        return {r["prefix"] for t in tables for r in t["routes"] if r["kernel"]}
+
+    wait_until(lambda: in_kernel() == allowed, POLLS, "the accepted routes in the node's kernel")
+    plain = frrnode_cli(*routes_args)
+    assert plain.returncode == 0 and "10.100.1.0/24" in plain.stdout, plain.stdout + plain.stderr
+
+    # /metrics agrees with the status object (both come from one snapshot).
+    _, body = http_get(agent.metrics_url + "/metrics")
+    labels = {"peer": R1, "vrf": "default"}
+    assert metric(body, "frrk8s_bgp_session_up", **labels) == 1
+    assert metric(body, "frrk8s_bgp_received_prefixes_total", **labels) == s["acceptedPrefixes"] == 2
+    assert metric(body, "frrk8s_bgp_announced_prefixes_total", **labels) == s["advertisedPrefixes"] == 1
+    assert metric(body, "frrk8s_k8s_client_config_loaded_bool") == 1
+    assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
+    assert (metric(body, "frrnode_reconciles_total") or 0) >= 2
+    assert http_get(agent.metrics_url + "/livez")[0] == 200
+    assert http_get(agent.metrics_url + "/readyz")[0] == 200
+
+    # frrnode status prints the tables from the status directory.
+    out = frrnode_cli("status", "--status-dir", str(agent.status_dir))
+    assert out.returncode == 0, out.stderr
+    assert "FRRNodeState node-a" in out.stdout
+    assert R1 in out.stdout and "Established" in out.stdout
+    as_json = json.loads(frrnode_cli("status", "--status-dir", str(agent.status_dir), "--json").stdout)
+    sessions = [o for o in as_json if o["kind"] == "BGPSessionState"]
+    assert [o["status"]["peer"] for o in sessions] == [R1]
+    assert sessions[0]["status"]["acceptedPrefixes"] == 2
