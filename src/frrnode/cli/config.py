@@ -22,7 +22,7 @@ def _print_errors(errors: list[ConfigError], resources: Resources | None = None)
     for error in errors:
         where = ""
         if isinstance(error, ConflictError):
-            label = "[bold red]conflict[/]"
+            label = "[bold red]error[/]"
             if resources is not None:  # a conflict spans two objects: say where both were read
                 files = [str(resources.location(ref)) for ref in (error.obj, error.other)]
                 where = f" (in {' and '.join(f for f in files if f)})" if any(files) else ""
