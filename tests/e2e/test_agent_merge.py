@@ -215,6 +215,9 @@ def test_burst_of_edits_gives_one_apply_of_the_final_version(
     # Reaching the final version with a single apply means no intermediate version was applied.
     state = slow_agent.state
     assert state.applies == applies_before + 1, f"{state.applies - applies_before} applies for one burst"
+    running = running_config(topo.node)
+    assert f"network {final}" in running
+    assert not any(f"network {p}" in running for p in ["192.0.2.10/32", *versions[:-1]])
     wait_until(lambda: final in bgp_table(r1), what=f"{final} on r1")
     wait_until(lambda: "192.0.2.10/32" not in bgp_table(r1), what="the old prefix withdrawn from r1")
     assert set(bgp_table(r1)).isdisjoint(versions[:-1])
