@@ -27,7 +27,7 @@ from frrnode.pipeline import Settings, build_node_config
 
 pytestmark = pytest.mark.lab
 
-CORPUS = Path("/work/shared/compat/cases")
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "compat" / "cases"  # ../shared beside the checkout
 
 
 def render_cases() -> list[Any]:

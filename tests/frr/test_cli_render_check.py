@@ -12,7 +12,7 @@ from frrnode.cli import app
 
 pytestmark = pytest.mark.frr
 runner = CliRunner()
-CASES = Path("/work/shared/compat/cases")
+CASES = Path(__file__).resolve().parents[3] / "shared" / "compat" / "cases"  # ../shared beside the checkout
 
 
 def _render_cases() -> list[Path]:

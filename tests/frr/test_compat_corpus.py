@@ -33,7 +33,7 @@ from frrnode.pipeline import Settings, build_node_config
 
 pytestmark = pytest.mark.frr
 
-CORPUS = Path("/work/shared/compat/cases")
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "compat" / "cases"  # ../shared beside the checkout
 FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 
 

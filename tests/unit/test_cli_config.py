@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from frrnode.cli import app
 
 runner = CliRunner()
-CASES = Path("/work/shared/compat/cases")
+CASES = Path(__file__).resolve().parents[3] / "shared" / "compat" / "cases"  # ../shared beside the checkout
 
 
 def write(tmp_path: Path, name: str, *docs: dict[str, object]) -> Path:

@@ -15,7 +15,7 @@ from frrnode.model import NodeConfig
 from frrnode.pipeline import Settings, build_node_config, frr_log_level, router_id_from_hostname, validate_all
 
 N, R, C = neighbor, router, config
-CORPUS = Path("/work/shared/compat/cases")
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "compat" / "cases"  # ../shared beside the checkout
 
 
 def one(*docs: dict[str, Any], **settings: Any) -> Any:
