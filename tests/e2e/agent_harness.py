@@ -187,6 +187,9 @@ class RunningAgent:
                 s.reconciles > start
                 and s.last_conversion is not None
                 and s.last_conversion.ok
+                # Not None == None: before the first apply, desired_config is still unset
+                # for a moment after the conversion succeeded.
+                and s.applied_config is not None
                 and s.desired_config == s.applied_config
             )
 

@@ -41,6 +41,8 @@ R1, R2 = "172.30.0.2", "172.30.0.3"
 NODE_STATE_FILE = "frrnodestate-node-a.yaml"
 POLLS = 10.0
 """Timeout for a status change to show: a few poll intervals plus FRR's own reaction."""
+DOWN = 15.0
+"""Timeout for a session to show as down (NOTIFICATION or BFD: well under a second in FRR)."""
 
 HEADER = """\
 apiVersion: frrk8s.metallb.io/v1beta1
@@ -96,7 +98,9 @@ def session_status(agent: RunningAgent, address: str) -> dict[str, Any] | None:
     return None
 
 
-def wait_session(agent: RunningAgent, address: str, what: str, **expected: Any) -> dict[str, Any]:
+def wait_session(
+    agent: RunningAgent, address: str, what: str, timeout: float = POLLS + 20, **expected: Any
+) -> dict[str, Any]:
     """Wait until the session file of `address` has all `expected` fields (a value may be a
     callable predicate); on timeout the error shows the file's last content."""
 
@@ -111,7 +115,7 @@ def wait_session(agent: RunningAgent, address: str, what: str, **expected: Any) 
         return s
 
     try:
-        return wait_until(check, POLLS + 20, f"{address} {what}")
+        return wait_until(check, timeout, f"{address} {what}")
     except AssertionError as exc:
         raise AssertionError(f"{exc}; file: {session_status(agent, address)}") from None
 
@@ -146,6 +150,13 @@ def metric(text: str, name: str, **labels: str) -> float | None:
         if all(got.get(k) == v for k, v in labels.items()):
             return float(m["value"])
     return None
+
+
+def scrape(agent: RunningAgent, *series: tuple[str, dict[str, str]]) -> list[float | None]:
+    """Values of several series from one /metrics scrape."""
+    code, body = http_get(agent.metrics_url + "/metrics")
+    assert code == 200, body
+    return [metric(body, name, **labels) for name, labels in series]
 
 
 def frrnode_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -316,28 +327,41 @@ def test_session_state_follows_bgp_and_bfd(topo: LabTopology, agent: RunningAgen
     s2 = wait_session(agent, R2, "Established without BFD", bgpStatus="Established")
     assert s2["bfdStatus"] == "N/A"
     assert s2["node"] == "node-a"
+    bfd1, bgp1, bgp2 = (
+        ("frrk8s_bfd_session_up", {"peer": R1, "vrf": "default"}),
+        ("frrk8s_bgp_session_up", {"peer": R1, "vrf": "default"}),
+        ("frrk8s_bgp_session_up", {"peer": R2, "vrf": "default"}),
+    )
+    assert scrape(agent, bfd1, bgp1, bgp2) == [1, 1, 1]
+    assert scrape(agent, ("frrk8s_bfd_session_up", {"peer": R2, "vrf": "default"})) == [None]
 
     # r2 shuts its side: the node's session leaves Established, with the NOTIFICATION's reason.
     vtysh_config(r2, "router bgp 64514", "neighbor 172.30.0.1 shutdown")
     try:
-        s2 = wait_session(agent, R2, "not Established", bgpStatus=lambda v: v != "Established")
+        s2 = wait_session(agent, R2, "not Established", DOWN, bgpStatus=lambda v: v != "Established")
         assert s2["bfdStatus"] == "N/A"
+        assert scrape(agent, bgp1, bgp2) == [1, 0]
         assert "Administrative Shutdown" in s2.get("lastError", ""), s2
         assert session_status(agent, R1)["bgpStatus"] == "Established"  # type: ignore[index]
     finally:
         vtysh_config(r2, "router bgp 64514", "no neighbor 172.30.0.1 shutdown")
     wait_session(agent, R2, "Established again", bgpStatus="Established", bfdStatus="N/A")
 
-    # r1's link goes down: BFD notices, takes BGP down; both come back with the link.
+    # r1's link goes down: BFD notices and takes BGP down (long before the hold time, >= 90 s,
+    # could); both come back with the link.
     port = r1.interface("a").bridge_port
     subprocess.run(["ip", "-n", topo.bridge_namespace, "link", "set", port, "down"], check=True, timeout=10)
     try:
-        s1 = wait_session(agent, R1, "BFD down", bfdStatus="Down", bgpStatus=lambda v: v != "Established")
+        s1 = wait_session(
+            agent, R1, "BFD down", DOWN, bfdStatus="Down", bgpStatus=lambda v: v != "Established"
+        )
         assert s1["connectionsDropped"] >= 1
+        assert scrape(agent, bfd1, bgp1, bgp2) == [0, 0, 1]
     finally:
         subprocess.run(["ip", "-n", topo.bridge_namespace, "link", "set", port, "up"], check=True, timeout=10)
     wait_session(agent, R1, "Established and BFD up again", bgpStatus="Established", bfdStatus="Up")
     assert session_status(agent, R2)["bgpStatus"] == "Established"  # type: ignore[index]
+    assert scrape(agent, bfd1, bgp1, bgp2) == [1, 1, 1]
 
 
 def test_wrong_password_is_not_established(topo: LabTopology, agent: RunningAgent) -> None:
@@ -486,3 +510,66 @@ def test_counts_agree_across_status_routes_and_metrics(topo: LabTopology, agent:
     sessions = [o for o in as_json if o["kind"] == "BGPSessionState"]
     assert [o["status"]["peer"] for o in sessions] == [R1]
     assert sessions[0]["status"]["acceptedPrefixes"] == 2
+
+
+def test_readyz_waits_for_the_first_apply(topo: LabTopology, tmp_path: Path, logs: Records) -> None:
+    """An agent that starts on a conflicting set applies nothing: not ready, stale, until fixed."""
+    agent = RunningAgent(topo, tmp_path, poll_interval=1.0, metrics_address="127.0.0.1:0")
+    agent.write("a.yaml", frrconfig("cfg-a", neighbors(peer(R1, 64513))))
+    agent.write("b.yaml", frrconfig("cfg-b", neighbors(peer(R1, 64599))))
+    agent.start()
+    try:
+        wait_until(
+            lambda: node_state(agent).get("lastConversionResult", "").startswith("failed"),
+            POLLS,
+            "the conflict in the FRRNodeState",
+        )
+        assert agent.state.applied_config is None
+        assert node_state(agent)["lastReloadResult"] == ""
+        assert http_get(agent.metrics_url + "/readyz")[0] == 503
+        assert http_get(agent.metrics_url + "/livez")[0] == 200
+        no_labels: dict[str, str] = {}
+        loaded = ("frrk8s_k8s_client_config_loaded_bool", no_labels)
+        stale = ("frrk8s_k8s_client_config_stale_bool", no_labels)
+        assert scrape(agent, loaded, stale) == [0, 1]
+
+        agent.apply("b.yaml", frrconfig("cfg-b", neighbors(peer(R2, 64514))))
+        assert http_get(agent.metrics_url + "/readyz")[0] == 200
+        assert scrape(agent, loaded, stale) == [1, 0]
+        wait_until(lambda: node_state(agent).get("lastReloadResult") == "success", POLLS, "success")
+    finally:
+        try:
+            for name in ("a.yaml", "b.yaml"):
+                since = agent.state.reconciles
+                agent.remove(name)
+                agent.wait_applied(since=since)
+        finally:
+            agent.stop()
+
+
+@pytest.fixture
+def slow_poll_agent(topo: LabTopology, tmp_path: Path) -> Iterator[RunningAgent]:
+    yield from agent_session(topo, tmp_path, poll_interval=600.0)
+
+
+def test_status_follows_each_reconcile_without_waiting_for_the_poll(slow_poll_agent: RunningAgent) -> None:
+    """With a 10-minute poll interval, every reconcile still reaches the FRRNodeState at once
+    (the poll right after each reconcile; the race with a running poll is in
+    tests/unit/test_agent_poll.py)."""
+    agent = slow_poll_agent
+
+    def conversion() -> str:
+        return str(node_state(agent).get("lastConversionResult", ""))
+
+    agent.write("a.yaml", frrconfig("cfg-a", neighbors(peer(R1, 64513))))
+    wait_until(
+        lambda: f"neighbor {R1} remote-as 64513" in node_state(agent).get("runningConfig", ""),
+        POLLS,
+        "the applied config in the FRRNodeState",
+    )
+    for step in range(4):
+        agent.write("b.yaml", frrconfig("cfg-b", neighbors(peer(R1, 64599))))
+        time.sleep(0.1 * step)  # sometimes coalesced with the removal, sometimes not
+        agent.remove("b.yaml")
+        wait_until(lambda: conversion() == "success", POLLS, f"success after step {step}")
+    assert agent.state.conversion_failures >= 1  # the conflict was seen at least once

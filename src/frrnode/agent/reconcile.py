@@ -282,11 +282,12 @@ class Agent:
     async def _poll(self) -> None:
         assert self.poll is not None
         while True:
+            # Cleared before reading, so a reconcile that ends during this poll is polled again.
+            self._poke.clear()
             try:
                 await asyncio.to_thread(self.poll, self.state)
             except Exception:
                 log.exception("polling FRR state failed")
-            self._poke.clear()
             # Poll on the interval, and right after each reconcile so status follows changes.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), timeout=self.poll_interval)
