@@ -263,6 +263,15 @@ def test_conflict_keeps_last_good_config_and_names_both_objects(
     _, body = http_get(agent.metrics_url + "/metrics")
     assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
 
+    # One BGPSessionState per session; removing cfg-b removes r2's (FRR no longer has it).
+    wait_until(lambda: session_status(agent, R2), POLLS, "r2's BGPSessionState")
+    assert session_status(agent, R1) is not None
+    since = agent.state.reconciles
+    agent.remove("b.yaml")
+    agent.wait_applied(since=since)
+    wait_until(lambda: session_status(agent, R2) is None, POLLS, "r2's BGPSessionState to go")
+    assert session_status(agent, R1) is not None
+
 
 BAD_RAW = "router bgp 64512\n  neighbor 1.2.3.4 no-such-keyword\n"
 
