@@ -478,6 +478,7 @@ def test_counts_agree_across_status_routes_and_metrics(topo: LabTopology, agent:
     assert s["acceptedPrefixes"] == 2 and s["advertisedPrefixes"] == 1
     assert s["bfdStatus"] == "N/A"
     assert s["connectionsEstablished"] >= 1 and "establishedSince" in s
+    assert "lastError" not in s, s  # healthy, never dropped
 
     # frrnode routes: per family, received = what r1 sent, accepted = what the filter allows.
     node = topo.node

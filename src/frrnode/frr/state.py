@@ -403,7 +403,12 @@ def parse_session(
         established_since=since if state == "Established" and isinstance(since, int) else None,
         connections_established=_int(n.get("connectionsEstablished")),
         connections_dropped=_int(n.get("connectionsDropped")),
-        last_error=last_error(n),
+        # A session that came up and never dropped has nothing wrong: a reset reason then is
+        # left over from failed connection attempts (e.g. "Waiting for peer OPEN" after a
+        # connect collision) and would make a healthy session look broken.
+        last_error=None
+        if state == "Established" and _int(n.get("connectionsDropped")) == 0
+        else last_error(n),
         messages=parse_messages(n.get("messageStats") or {}),
     )
 
