@@ -185,9 +185,26 @@ def big_list(n: int, changed: int | None = None) -> str:
 
 def test_one_changed_prefix_in_a_1000_entry_list_touches_only_that_entry() -> None:
     old, new = big_list(1000), big_list(1000, changed=500)
+    # Replaced in place at its seq: one command.
+    assert delta(old, new) == ["ip prefix-list N-allowed-ipv4 seq 500 permit 10.3.233.0/24"]
+
+
+def test_shifted_entries_are_removed_before_re_adding() -> None:
+    # Inserting a prefix shifts later entries to the next seq. FRR silently ignores an entry
+    # whose value still sits at another seq, so the old entries must go first.
+    old = "ip prefix-list L seq 1 permit 10.0.1.0/24\nip prefix-list L seq 2 permit 10.0.3.0/24\n"
+    new = "ip prefix-list L seq 1 permit 10.0.1.0/24\nip prefix-list L seq 2 permit 10.0.2.0/24\n"
+    new += "ip prefix-list L seq 3 permit 10.0.3.0/24\n"
     assert delta(old, new) == [
-        "no ip prefix-list N-allowed-ipv4 seq 500 permit 10.3.232.0/24",
-        "ip prefix-list N-allowed-ipv4 seq 500 permit 10.3.233.0/24",
+        "no ip prefix-list L seq 2 permit 10.0.3.0/24",
+        "ip prefix-list L seq 2 permit 10.0.2.0/24",
+        "ip prefix-list L seq 3 permit 10.0.3.0/24",
+    ]
+    # A shrinking list: the last seq goes.
+    assert delta(new, old) == [
+        "no ip prefix-list L seq 2 permit 10.0.2.0/24",
+        "no ip prefix-list L seq 3 permit 10.0.3.0/24",
+        "ip prefix-list L seq 2 permit 10.0.3.0/24",
     ]
 
 

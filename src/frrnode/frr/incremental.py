@@ -137,6 +137,7 @@ _NEIGHBOR_RM_RE = re.compile(r"^neighbor (\S+) route-map (\S+) (in|out)$")
 _ROUTER_RE = re.compile(r"^router bgp (\d+)(?: vrf (\S+))?$")
 _ROUTE_MAP_RE = re.compile(r"^route-map (\S+) (permit|deny) (\d+)$")
 _PLIST_RE = re.compile(r"^(ip|ipv6) prefix-list (\S+) (?:seq (\d+) )?(?:permit|deny) ")
+_SEQ_RE = re.compile(r" seq \d+ ")
 _MATCH_PLIST_RE = re.compile(r"^match (ip|ipv6) address prefix-list (\S+)$")
 
 
@@ -306,12 +307,18 @@ def _plan_top_lines(old: Context, new: Context, plan: _Plan) -> None:
     plan.top_dels += dels
     for key, entries in new_pl.items():
         before = old_pl.get(key, {})
-        removed = [line for k, line in before.items() if entries.get(k) != line]
         added = [line for k, line in entries.items() if before.get(k) != line]
-        if removed or added:
-            plan.changed_plists.add(key)
-        # Old entries out first: FRR ignores a new entry whose value sits at another seq.
-        plan.plist_updates += [negate(line) for line in removed] + added
+        gone = [line for k, line in before.items() if k not in entries]
+        if not (added or gone):
+            continue
+        plan.changed_plists.add(key)
+        # An entry at an existing seq is replaced in place (one northbound change instead of
+        # two: each costs O(list size) in FRR 8.4) -- unless a new value already sits at
+        # another seq: FRR silently ignores such a duplicate, so the old entries go first.
+        old_values = {_SEQ_RE.sub(" ", line) for line in before.values()}
+        if any(_SEQ_RE.sub(" ", line) in old_values for line in added):
+            gone = [line for k, line in before.items() if entries.get(k) != line]
+        plan.plist_updates += [negate(line) for line in gone] + added
     for afi, name in old_pl:
         if (afi, name) not in new_pl:
             plan.changed_plists.add((afi, name))
