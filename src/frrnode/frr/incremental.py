@@ -6,9 +6,11 @@ wrong-diff bugs. This applier keeps the tree it applied last in memory, so a cha
 dry-run grammar check plus one `vtysh -f` of only the changed lines, with whole-object deletes
 (`no neighbor X`, `no route-map X permit N`, `no ip prefix-list X`).
 
-Batch order (`plan_delta`): top-level lines, prefix-lists (changed entries: `no` the old entry
-first — FRR silently ignores an entry whose value already sits at another seq — then the new
-ones), BFD profiles, vrf blocks, route-map entries (no `exit` between them, FRR#15706), routers
+Batch order (`plan_delta`): top-level lines, prefix-lists (an entry whose seq exists is
+replaced in place; removed seqs get `no`; when values move to other seqs — an insertion shifts
+the tail — the old entries go first, because FRR silently ignores an entry whose value already
+sits at another seq), BFD profiles (timers without a `no` form are reset to bfdd's defaults),
+vrf blocks, route-map entries (no `exit` between them, FRR#15706), routers
 (new VRF routers, changed routers, new default router); then whole-object deletions: routers
 (VRF ones first), route-maps, prefix-lists, BFD profiles, top-level lines. Inside a context,
 deletions come first (in reverse order, so `no neighbor X bfd profile P` precedes
@@ -26,7 +28,12 @@ What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
   `bfd` (profiles, peers) and `vrf` blocks — e.g. `interface`, `router ospf`, `key chain`
   from raw snippets;
 - a batch that FRR rejects: the grammar is checked with `vtysh --dryrun` first (nothing is
-  applied if it fails); if a daemon refuses a line while applying, the fallback reconciles.
+  applied if it fails; the fallback then reports FRR's error); if a daemon refuses a line
+  while applying, the fallback reconciles, and if that fails too the last applied config is
+  put back with the fallback before the error is raised.
+
+FRR restarts are not detected here: the agent calls `reset()` (or the verify loop does) so
+the next apply goes through the fallback.
 
 After a delta, every neighbor whose inbound policy changed (its `-in` route-map, or a
 prefix-list that route-map matches) gets `clear bgp [vrf V] <peer> soft in`, and `soft out`
