@@ -293,8 +293,8 @@ def test_rejected_raw_snippet_keeps_previous_config_and_retries_with_backoff(
         "the reload failure in lastReloadResult",
     )
     result = node_state(agent)["lastReloadResult"]
-    # FRR's own complaint about the snippet's line is in the result.
-    assert "no-such-keyword" in result, result
+    # FRR's own complaint about the snippet's line is in the result (upstream's e2e: "ERROR").
+    assert "no-such-keyword" in result and "ERROR" in result, result
     assert node_state(agent)["lastConversionResult"] == "success"
     assert vtysh.running_config() == before
     assert "1.2.3.4" not in vtysh.running_config()
@@ -583,3 +583,20 @@ def test_status_follows_each_reconcile_without_waiting_for_the_poll(slow_poll_ag
         agent.remove("b.yaml")
         wait_until(lambda: conversion() == "success", POLLS, f"success after step {step}")
     assert agent.state.conversion_failures >= 1  # the conflict was seen at least once
+
+
+def test_ipv6_peer_names_and_labels(agent: RunningAgent) -> None:
+    """IPv6 peers: upstream's expanded, dash-separated form in BGPSessionState, FRR's in /metrics."""
+    agent.apply("v6.yaml", frrconfig("v6", neighbors(peer("fd00:30::2", 64513))))
+    expanded = "fd00-0030-0000-0000-0000-0000-0000-0002"
+    s = wait_session(agent, expanded, "Established", bgpStatus="Established")
+    assert s["bfdStatus"] == "N/A" and s["vrf"] == ""
+    files = [p.name for p in agent.status_dir.glob("bgpsessionstate-*.yaml")]
+    assert files == [f"bgpsessionstate-node-a-default-{expanded}.yaml"], files
+    labels = yaml.safe_load((agent.status_dir / files[0]).read_text())["metadata"]["labels"]
+    assert labels == {
+        "frrk8s.metallb.io/node": "node-a",
+        "frrk8s.metallb.io/peer": expanded,
+        "frrk8s.metallb.io/vrf": "",
+    }
+    assert scrape(agent, ("frrk8s_bgp_session_up", {"peer": "fd00:30::2", "vrf": "default"})) == [1]

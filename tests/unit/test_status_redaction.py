@@ -50,3 +50,10 @@ def test_log_filter_scrubs_messages_args_and_tracebacks(caplog: pytest.LogCaptur
         assert "boom <retracted>" in text
     finally:
         logger.removeFilter(filt)
+
+
+def test_failed_reload_reads_error_like_upstream() -> None:
+    failed = build_node_state("n", "", last_reload=Result(False, "FRR rejected: line 3", 0.0))
+    assert failed.status.last_reload_result == "ERROR: FRR rejected: line 3"
+    ok = build_node_state("n", "", last_reload=Result(True, "success", 0.0))
+    assert ok.status.last_reload_result == "success"

@@ -250,7 +250,7 @@ def build_node_state(
         metadata=ObjectMeta(name=node),
         status=FRRNodeStateStatus(
             running_config=redact(running_config, secrets),
-            last_reload_result=text(last_reload),
+            last_reload_result=_reload_text(text(last_reload), last_reload),
             # Upstream leaves conversion errors unredacted (they quote no config lines);
             # `password.*` would cut "multiple passwords specified for <neighbor>" short.
             last_conversion_result=text(last_conversion, redact_log),
@@ -259,6 +259,14 @@ def build_node_state(
             applied_generations={k: str(v) for k, v in sorted((applied_generations or {}).items())},
         ),
     )
+
+
+def _reload_text(text: str, result: ResultLike | None) -> str:
+    """A failed reload reads `ERROR: ...` like upstream's (frr-reload.py's own output), which
+    clients match on (upstream's e2e: "lastReloadResult contains ERROR")."""
+    if result is None or result.ok or "ERROR" in text:
+        return text
+    return f"ERROR: {text}"
 
 
 def session_name(node: str, vrf: str, peer: str) -> str:
