@@ -600,3 +600,31 @@ def test_ipv6_peer_names_and_labels(agent: RunningAgent) -> None:
         "frrk8s.metallb.io/vrf": "",
     }
     assert scrape(agent, ("frrk8s_bgp_session_up", {"peer": "fd00:30::2", "vrf": "default"})) == [1]
+
+
+def test_missing_secret_is_a_conversion_failure(agent: RunningAgent) -> None:
+    """Upstream's e2e: a missing Secret shows in lastConversionResult; stale 1, update errors;
+    creating the Secret fixes it."""
+    agent.apply("a.yaml", frrconfig("cfg-a", neighbors(peer(R2, 64514))))
+    agent.reject(
+        "pw.yaml",
+        frrconfig("pw", neighbors(peer(R1, 64513, "      passwordSecret:\n        name: nonexisting\n"))),
+    )
+    wait_until(
+        lambda: "secret nonexisting not found" in node_state(agent).get("lastConversionResult", ""),
+        POLLS,
+        "the missing secret in lastConversionResult",
+    )
+    assert node_state(agent)["lastReloadResult"] == "success"
+    assert R1 not in node_state(agent)["runningConfig"]
+    _, body = http_get(agent.metrics_url + "/metrics")
+    assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 1
+    assert (metric(body, "frrk8s_k8s_client_update_errors_total") or 0) >= 1
+
+    agent.apply("secret.yaml", secret("nonexisting", "nowItExists1"))
+    wait_until(lambda: node_state(agent).get("lastConversionResult") == "success", POLLS, "success")
+    st = node_state(agent)
+    assert f"neighbor {R1} password <retracted>" in st["runningConfig"]
+    assert "nowItExists1" not in st["runningConfig"]
+    _, body = http_get(agent.metrics_url + "/metrics")
+    assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
