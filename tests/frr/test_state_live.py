@@ -203,7 +203,10 @@ def test_link_down_turns_bgp_and_bfd_down(lab: Netlab, vtysh: Vtysh, tmp_path: P
     m = metrics.AgentMetrics(process_metrics=False)
     lab.link("r1", up=False)
     try:
-        down = _wait_session(vtysh, R1, lambda s: not s.established and s.bfd_status == "Down")
+        # `Clearing` still counts the routes being withdrawn: wait for the session to settle.
+        down = _wait_session(
+            vtysh, R1, lambda s: not s.established and s.bfd_status == "Down" and s.bgp_state != "Clearing"
+        )
         assert down.last_error is not None and "BFD Down" in down.last_error
         assert down.accepted == 0
         snap = state.read_snapshot(vtysh)

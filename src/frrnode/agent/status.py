@@ -39,11 +39,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from frrnode.api.core import ObjectMeta
+from frrnode.api.v1beta1 import BGPSessionState, BGPSessionStateStatus, FRRNodeState, FRRNodeStateStatus
 from frrnode.frr.state import SessionState, Snapshot
 from frrnode.model import NodeConfig
 
@@ -162,56 +164,6 @@ def _dns_name(*parts: str) -> str:
 # ---------------------------------------------------------------- objects
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="forbid")
-
-
-class ObjectMeta(_Model):
-    name: str
-    namespace: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-
-
-class FRRNodeStateStatus(_Model):
-    running_config: str = Field(default="", alias="runningConfig")
-    last_reload_result: str = Field(default="", alias="lastReloadResult")
-    last_conversion_result: str = Field(default="", alias="lastConversionResult")
-    last_reload_time: str | None = Field(default=None, alias="lastReloadTime")
-    last_conversion_time: str | None = Field(default=None, alias="lastConversionTime")
-    applied_generations: dict[str, str] = Field(default_factory=dict, alias="appliedGenerations")
-
-
-class FRRNodeState(_Model):
-    api_version: str = Field(default=API_VERSION, alias="apiVersion")
-    kind: str = "FRRNodeState"
-    metadata: ObjectMeta
-    spec: dict[str, Any] = Field(default_factory=dict)
-    status: FRRNodeStateStatus = Field(default_factory=FRRNodeStateStatus)
-
-
-class BGPSessionStateStatus(_Model):
-    bgp_status: str = Field(default="", alias="bgpStatus")
-    bfd_status: str = Field(default="", alias="bfdStatus")
-    node: str = ""
-    peer: str = ""
-    vrf: str = ""
-    received_prefixes: int | None = Field(default=None, alias="receivedPrefixes")
-    accepted_prefixes: int = Field(default=0, alias="acceptedPrefixes")
-    advertised_prefixes: int = Field(default=0, alias="advertisedPrefixes")
-    last_error: str | None = Field(default=None, alias="lastError")
-    connections_established: int = Field(default=0, alias="connectionsEstablished")
-    connections_dropped: int = Field(default=0, alias="connectionsDropped")
-    established_since: str | None = Field(default=None, alias="establishedSince")
-
-
-class BGPSessionState(_Model):
-    api_version: str = Field(default=API_VERSION, alias="apiVersion")
-    kind: str = "BGPSessionState"
-    metadata: ObjectMeta
-    spec: dict[str, Any] = Field(default_factory=dict)
-    status: BGPSessionStateStatus = Field(default_factory=BGPSessionStateStatus)
-
-
 StatusObject = FRRNodeState | BGPSessionState
 
 
@@ -247,7 +199,7 @@ def build_node_state(
         return "" if r is None else clean("success" if r.ok and not r.message else r.message, secrets)
 
     return FRRNodeState(
-        metadata=ObjectMeta(name=node),
+        metadata=ObjectMeta(name=node),  # cluster-scoped: no namespace
         status=FRRNodeStateStatus(
             running_config=redact(running_config, secrets),
             last_reload_result=_reload_text(text(last_reload), last_reload),
@@ -279,7 +231,7 @@ def build_session_state(node: str, session: SessionState, namespace: str | None 
     return BGPSessionState(
         metadata=ObjectMeta(
             name=session_name(node, session.vrf, session.peer),
-            namespace=namespace,
+            namespace=namespace or "",
             labels={LABEL_NODE: node, LABEL_PEER: peer, LABEL_VRF: session.vrf},
         ),
         status=BGPSessionStateStatus(
@@ -327,6 +279,9 @@ _Dumper.add_representer(str, _str_representer)
 
 def to_yaml(obj: StatusObject) -> str:
     data = obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # Metadata as the API server shows it: no empty namespace (FRRNodeState is cluster-scoped),
+    # no empty labels/annotations.
+    data["metadata"] = {k: v for k, v in data["metadata"].items() if v not in ("", {}, [])}
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 

@@ -363,6 +363,11 @@ class FRRNodeStateStatus(Strict):
     running_config: str = Field(default="", alias="runningConfig")
     last_reload_result: str = Field(default="", alias="lastReloadResult")
     last_conversion_result: str = Field(default="", alias="lastConversionResult")
+    # frrnode extensions (docs/status.md): when the results were produced, and which version of
+    # each FRRConfiguration the running config reflects.
+    last_reload_time: str | None = Field(default=None, alias="lastReloadTime")
+    last_conversion_time: str | None = Field(default=None, alias="lastConversionTime")
+    applied_generations: dict[str, str] = Field(default_factory=dict, alias="appliedGenerations")
 
 
 class FRRNodeState(_Object):
@@ -379,6 +384,15 @@ class BGPSessionStateStatus(Strict):
     node: str = ""
     peer: str = ""
     vrf: str = ""
+    # frrnode extensions (docs/status.md): prefix counts and FRR's view of the session.
+    received_prefixes: int | None = Field(default=None, alias="receivedPrefixes")
+    """Pre-policy (Adj-RIB-In); None when FRR keeps no copy (no soft-reconfiguration inbound)."""
+    accepted_prefixes: int = Field(default=0, alias="acceptedPrefixes")
+    advertised_prefixes: int = Field(default=0, alias="advertisedPrefixes")
+    last_error: str | None = Field(default=None, alias="lastError")
+    connections_established: int = Field(default=0, alias="connectionsEstablished")
+    connections_dropped: int = Field(default=0, alias="connectionsDropped")
+    established_since: str | None = Field(default=None, alias="establishedSince")
 
 
 class BGPSessionState(_Object):

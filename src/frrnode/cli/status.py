@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from frrnode.agent import status as st
+from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.cli import app
 from frrnode.errors import FrrError
 from frrnode.frr import state
@@ -41,7 +42,7 @@ def _style(value: str) -> str:
     return f"[{color}]{escape(value)}[/]"
 
 
-def _live_objects(pathspace: str | None, node: str) -> tuple[list[st.FRRNodeState], list[st.BGPSessionState]]:
+def _live_objects(pathspace: str | None, node: str) -> tuple[list[FRRNodeState], list[BGPSessionState]]:
     vtysh = Vtysh(pathspace)
     snapshot = state.read_snapshot(vtysh)
     if snapshot.error:
@@ -54,7 +55,7 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def print_status(nodes: list[st.FRRNodeState], sessions: list[st.BGPSessionState], config: bool) -> None:
+def print_status(nodes: list[FRRNodeState], sessions: list[BGPSessionState], config: bool) -> None:
     for n in nodes:
         t = Table(title=f"FRRNodeState {escape(n.metadata.name)}", show_header=False, title_justify="left")
         t.add_column("field", style="bold")
