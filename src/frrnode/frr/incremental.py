@@ -591,9 +591,12 @@ class IncrementalApplier:
                 except FrrError as exc2:
                     log.warning("restoring the last applied config failed: %s", exc2)
             raise
-        self._host_lines = "\n".join(
-            line for line in self.vtysh.running_config().splitlines() if _HOST_LINE_RE.match(line)
-        )
+        try:
+            running = self.vtysh.running_config()
+            self._host_lines = "\n".join(line for line in running.splitlines() if _HOST_LINE_RE.match(line))
+        except FrrError as exc:
+            # The config is applied; keep the host lines we knew (they rarely change).
+            log.warning("could not read the running config for hostname/forwarding: %s", exc)
         prepared = self._prepare(config)
         self._applied, self._applied_text = parse_config(prepared), prepared
         return ApplyResult(
