@@ -128,6 +128,7 @@ def node_config(
     local_pref: int | None = None,
     vrf_neighbor: bool = False,
     accept_all: bool = False,
+    networks: tuple[str, ...] = (),
 ) -> str:
     main = neighbor(
         PEER_IP,
@@ -149,7 +150,7 @@ def node_config(
         Router(
             asn=64512,
             router_id=NODE_IP,
-            prefixes_v4=tuple(sorted(set(advertise))),
+            prefixes_v4=tuple(sorted(set(advertise) | set(networks))),
             neighbors=tuple(sorted([main, *others], key=lambda n: n.id)),
         )
     ]
@@ -393,3 +394,34 @@ def test_feature_rich_changes_reach_what_frr_reload_reaches(lab: Lab) -> None:
         reload.apply(config)  # frr-reload from the incremental result: only display quirks left
         assert lab.residual(config) == after_incremental, (i, result.output)
     applier.apply(STEPS[0])  # leave a plain config for the next test
+
+
+def test_soft_refresh_applies_new_filters_even_without_delay_timer(lab: Lab) -> None:
+    """With `bgp route-map delay-timer 0` FRR never re-evaluates routes after a policy change
+    by itself (lab README §4): a newly allowed prefix can only show up because the applier
+    sent `clear bgp X soft in|out` -- and that must not reset the session."""
+
+    def config(accept: tuple[str, ...], advertise: tuple[str, ...]) -> str:
+        text = node_config(accept=accept, advertise=advertise, networks=ADVERTISED[:2])
+        assert "bgp route-map delay-timer 1\n" in text
+        return text.replace("bgp route-map delay-timer 1\n", "bgp route-map delay-timer 0\n")
+
+    peer_routes = lambda: lab.peer.vtysh.json("show bgp ipv4 unicast json")["routes"]  # noqa: E731
+    applier = lab.applier()
+    applier.apply(config(("10.100.0.0/24",), ADVERTISED[:1]))
+    wait_for(lambda: lab.peer_counters()[2] == "Established", "the BGP session")
+    wait_for(lambda: "10.100.0.0/24" in lab.kernel_routes(), "10.100.0.0/24 in the node's kernel")
+    wait_for(lambda: ADVERTISED[0] in peer_routes(), f"the peer to receive {ADVERTISED[0]}")
+    assert "10.100.1.0/24" not in lab.kernel_routes()
+    assert ADVERTISED[1] not in peer_routes()  # a node network, but not allowed to this peer
+    established, dropped, _ = lab.peer_counters()
+
+    result = applier.apply(config(("10.100.0.0/24", "10.100.1.0/24"), ADVERTISED[:2]))
+    assert result.method == "incremental"
+    assert (
+        f"clear bgp {PEER_IP} soft in" in result.output and f"clear bgp {PEER_IP} soft out" in result.output
+    )
+    wait_for(lambda: "10.100.1.0/24" in lab.kernel_routes(), "10.100.1.0/24 in the node's kernel")
+    wait_for(lambda: ADVERTISED[1] in peer_routes(), f"the peer to receive {ADVERTISED[1]}")
+    assert lab.peer_counters() == (established, dropped, "Established")
+    applier.apply(STEPS[0])
