@@ -493,15 +493,21 @@ class IncrementalApplier:
     """`Applier` that sends FRR only the difference to the config it applied last.
 
     `vtysh` talks to the FRR instance; `fallback` (normally `ReloadApplier`) handles the first
-    apply, unsupported changes and failed batches (see the module docstring). Not thread-safe:
-    the agent applies from one reconcile loop.
+    apply, unsupported changes and failed batches (see the module docstring). `batch_timeout`
+    bounds the `vtysh -f` of a delta (a timed-out batch counts as failed: the fallback
+    reconciles). Not thread-safe: the agent applies from one reconcile loop.
     """
 
     method = METHOD
 
-    def __init__(self, vtysh: Vtysh, fallback: Applier) -> None:
+    def __init__(self, vtysh: Vtysh, fallback: Applier, batch_timeout: float = 600.0) -> None:
         self.vtysh = vtysh
         self.fallback = fallback
+        # The batch gets its own, longer timeout: adding neighbors with 1,000-entry prefix-lists
+        # takes FRR 8.4 about a minute (quadratic lists), far beyond a show command's timeout.
+        self._batch_vtysh = Vtysh(
+            vtysh.pathspace, timeout=max(batch_timeout, vtysh.timeout), binary=vtysh.binary
+        )
         self._applied: Context | None = None
         self._applied_text = ""
         self._host_lines = ""
@@ -551,7 +557,7 @@ class IncrementalApplier:
                 # error the same way (FRR keeps its config).
                 return self._fallback(config, f"batch rejected by vtysh --dryrun: {exc.args[0]}", start)
         try:
-            self.vtysh.configure(batch)
+            self._batch_vtysh.configure(batch)
         except FrrError as exc:
             log.warning(
                 "incremental batch failed, reconciling with %s: %s", type(self.fallback).__name__, exc
