@@ -109,8 +109,13 @@ def test_run_applies_examples_reports_ready_survives_bad_input_and_stops_on_sigt
         assert "10.100.1.0/24" not in kernel_routes(node)
         assert http_status(f"{base}/livez") == 200
         state_file = status_dir / "frrnodestate-node-a.yaml"
-        wait_until(state_file.exists, what="the FRRNodeState status file")
-        assert yaml.safe_load(state_file.read_text())["status"]["lastConversionResult"] == "success"
+        # The status is written by the poll that follows the apply (the file may exist from an
+        # earlier poll, before the first conversion).
+        wait_until(
+            lambda: state_file.exists()
+            and yaml.safe_load(state_file.read_text())["status"]["lastConversionResult"] == "success",
+            what="lastConversionResult: success in the FRRNodeState file",
+        )
 
         # An invalid manifest: logged, refused, and the agent keeps running on the last good config.
         (config_dir / "broken.yaml").write_text(INVALID)
