@@ -32,9 +32,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +44,7 @@ from pydantic import ValidationError
 
 from frrnode.api.core import ObjectMeta
 from frrnode.api.v1beta1 import BGPSessionState, BGPSessionStateStatus, FRRNodeState, FRRNodeStateStatus
+from frrnode.files import write_atomic
 from frrnode.frr.state import SessionState, Snapshot
 from frrnode.model import NodeConfig
 
@@ -348,18 +347,7 @@ class StatusWriter:
         except OSError:
             pass
         self.status_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.status_dir)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, text, 0o644)
         report.written.append(name)
         return name
 

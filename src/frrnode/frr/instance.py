@@ -70,6 +70,22 @@ def _is_our_daemon(pid: int, pathspace: str) -> bool:
     )
 
 
+def terminate(pids: Iterable[int], grace: float, still_ours: Callable[[int], bool] = lambda _: True) -> None:
+    """SIGTERM `pids`, wait up to `grace` seconds, then SIGKILL those still running and still ours
+    (a PID can be reused while we wait)."""
+    pids = set(pids)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(pid_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for pid in pids:
+        if pid_running(pid) and still_ours(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 class FrrInstance:
     """One FRR instance: daemons `daemons` with pathspace `pathspace` in network namespace `netns`.
 
@@ -226,16 +242,7 @@ class FrrInstance:
         as stopped (see `pid_running`).
         """
         pids = set(self.pids().values()) | self._stray_pids()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while any(pid_running(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        for pid in pids:
-            if pid_running(pid) and _is_our_daemon(pid, self.pathspace):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+        terminate(pids, grace, still_ours=lambda pid: _is_our_daemon(pid, self.pathspace))
         for daemon in self.daemons:
             with contextlib.suppress(OSError):
                 (self.run_dir / f"{daemon}.pid").unlink()

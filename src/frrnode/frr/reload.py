@@ -8,11 +8,8 @@ caller's business: appliers are synchronous and deterministic.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from frrnode.errors import FrrError
+from frrnode.files import write_atomic
 from frrnode.frr.vtysh import Vtysh
 
 RELOAD_SCRIPT = "/usr/lib/frr/frr-reload.py"
@@ -143,18 +141,7 @@ class ReloadApplier:
         """Write `config` atomically (temp file + rename, mode 0600) to `path` (`config_path`)."""
         path = path or self.config_path
         self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.workdir, prefix=".frr.conf.")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(config)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, config, 0o600)
         return path
 
     def apply(self, config: str) -> ApplyResult:

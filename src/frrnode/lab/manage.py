@@ -14,16 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from frrnode.errors import FrrError, FrrNodeError
-from frrnode.frr.instance import FRR_CONF_ROOT, FRR_RUN_ROOT, FRR_SBIN, FrrInstance, pid_running
+from frrnode.frr.instance import FRR_CONF_ROOT, FRR_RUN_ROOT, FRR_SBIN, FrrInstance, terminate
 from frrnode.frr.vtysh import VTYSH
 from frrnode.lab.topology import (
     BFD_PROFILE,
@@ -259,16 +257,7 @@ def _kill_namespace_processes(netns: str, grace: float = 3.0) -> list[int]:
     `lab exec` or by a test), so that deleting the namespace really frees it."""
     proc = _ip("netns", "pids", netns, check=False)
     pids = [int(p) for p in proc.stdout.split() if p.isdigit() and int(p) != os.getpid()]
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while any(pid_running(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    for pid in pids:
-        if pid_running(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+    terminate(pids, grace)
     return pids
 
 
