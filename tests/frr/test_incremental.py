@@ -398,9 +398,9 @@ def test_feature_rich_changes_reach_what_frr_reload_reaches(lab: Lab) -> None:
     for i, config in enumerate(variants[1:], 1):
         result = applier.apply(config)
         assert result.method == "incremental", (i, applier.last_fallback_reason)
-        after_incremental = lab.residual(config)
+        after_incremental = without_l3vni_rd(lab.residual(config))
         reload.apply(config)  # frr-reload from the incremental result: only display quirks left
-        assert lab.residual(config) == after_incremental, (i, result.output)
+        assert without_l3vni_rd(lab.residual(config)) == after_incremental, (i, result.output)
     applier.apply(STEPS[0])  # leave a plain config for the next test
 
 
@@ -437,6 +437,29 @@ def test_soft_refresh_applies_new_filters_even_without_delay_timer(lab: Lab) -> 
 
 _quirks: dict[str, list[str]] = {}
 
+# FRR 8.4 drops the configured `rd` of an L3VNI VRF asynchronously (~1 s after zebra associates
+# `vrf red / vni 3000`; our lab VRF has no kernel device): measured 8 of 8 times after
+# frr-reload.py and 7 of 8 after the incremental applier, for the same config change. Not an
+# applier difference, so residual comparisons leave that line out.
+_L3VNI_RD = ("+ router bgp 64512 vrf red", "+  address-family l2vpn evpn", "+   rd 65000:3000")
+
+
+def without_l3vni_rd(residual: list[str]) -> list[str]:
+    out = list(residual)
+    for i in range(len(out) - 2):
+        if tuple(out[i : i + 3]) == _L3VNI_RD:
+            return out[:i] + out[i + 3 :]
+    return out
+
+
+_history: list[str] = []
+
+
+def _label(config: str) -> str:
+    if config in FEATURE_VARIANTS:
+        return f"feature{FEATURE_VARIANTS.index(config)}"
+    return f"simple{hash(config) % 1000}{'+vrf' if 'vrf red' in config else ''}"
+
 
 # Few examples (each step drives real FRR, plus one frr-reload per new config), no shrinking.
 @settings(
@@ -456,8 +479,9 @@ def test_random_walk_through_feature_configs_matches_frr_reload(
     for config in walk:
         result = walker.apply(config)
         assert result.method == "incremental", walker.last_fallback_reason
-        residual = lab.residual(config)
+        residual = without_l3vni_rd(lab.residual(config))
         if config not in _quirks:
             reload.apply(config)  # FRR already runs `config`: frr-reload only retries quirks
-            _quirks[config] = lab.residual(config)
-        assert residual == _quirks[config], result.output
+            _quirks[config] = without_l3vni_rd(lab.residual(config))
+        _history.append(_label(config))
+        assert residual == _quirks[config], (_history[-6:], residual, _quirks[config], result.output)
