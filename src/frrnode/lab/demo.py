@@ -8,6 +8,7 @@ router 2. frrnode merges both into one FRR configuration for the node.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +40,10 @@ class DemoPaths:
     @property
     def status_dir(self) -> Path:
         return self.run_dir / "status"
+
+    @property
+    def manifests(self) -> Path:
+        return self.run_dir / "manifests"
 
 
 def _sh(*cmd: str) -> str:
@@ -103,8 +108,11 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
     out(f"Building the lab '{DEMO_PREFIX}': node + routers r1, r2 (+ rv) in network namespaces ...")
     topo = manage.up(DEMO_PREFIX, routers=2)
     r1, r2 = topo.router("r1"), topo.router("r2")
-    out(f"Starting the agent on {config_dir}/ (log: {paths.log_file}) ...")
-    pid = start_agent(topo, config_dir, paths, metrics)
+    # The agent watches a copy, so that playing with the demo never edits the checkout.
+    shutil.rmtree(paths.manifests, ignore_errors=True)
+    shutil.copytree(config_dir, paths.manifests)
+    out(f"Starting the agent on a copy of {config_dir}/ in {paths.manifests}/ (log: {paths.log_file}) ...")
+    pid = start_agent(topo, paths.manifests, paths, metrics)
     out(f"  agent pid {pid}")
 
     def learned() -> bool:
@@ -139,7 +147,7 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
         out(_sh("vtysh", "-N", r.pathspace, "-c", "show bgp ipv4 unicast 192.0.2.10/32").rstrip())
     out(
         "\nThe agent keeps running: edit the manifests in "
-        f"{config_dir}/ and it re-applies within a second.\n"
+        f"{paths.manifests}/ and it re-applies within a second.\n"
         f"  status:   .venv/bin/frrnode status --status-dir {paths.status_dir}\n"
         f"  routes:   .venv/bin/frrnode routes --pathspace {topo.node.pathspace}"
         f" --netns {topo.node.namespace}\n"
