@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,23 @@ from frrnode.lab.topology import LabRouter, LabTopology
 from frrnode.pipeline import Settings
 
 T = TypeVar("T")
+
+FRRCONFIG_HEADER = """\
+apiVersion: frrk8s.metallb.io/v1beta1
+kind: FRRConfiguration
+metadata:
+  name: {name}
+  namespace: frr-k8s-system
+spec:
+"""
+
+
+def frrconfig(name: str, spec: str) -> str:
+    """An FRRConfiguration manifest in frr-k8s-system; `spec` is the YAML under `spec:` (any
+    consistent indentation)."""
+    body = textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ")
+    return FRRCONFIG_HEADER.format(name=name) + body + "\n"
+
 
 NODE_YAML = """\
 apiVersion: v1

@@ -112,8 +112,10 @@ def test_run_applies_examples_reports_ready_survives_bad_input_and_stops_on_sigt
         # The status is written by the poll that follows the apply (the file may exist from an
         # earlier poll, before the first conversion).
         wait_until(
-            lambda: state_file.exists()
-            and yaml.safe_load(state_file.read_text())["status"]["lastConversionResult"] == "success",
+            lambda: (
+                state_file.exists()
+                and yaml.safe_load(state_file.read_text())["status"]["lastConversionResult"] == "success"
+            ),
             what="lastConversionResult: success in the FRRNodeState file",
         )
 

@@ -16,6 +16,7 @@ from agent_harness import (
     RunningAgent,
     agent_session,
     bgp_table,
+    frrconfig,
     kernel_routes,
     lab_session,
     neighbor_info,
@@ -30,18 +31,6 @@ R1 = "172.30.0.2"
 ADV_REF = "FRRConfiguration/frr-k8s-system/advertise"
 RECV_REF = "FRRConfiguration/frr-k8s-system/receive"
 BAD_REF = "FRRConfiguration/frr-k8s-system/conflicting"
-
-
-def frrconfig(name: str, body: str) -> str:
-    """An FRRConfiguration in frr-k8s-system; `body` is the YAML under `spec:` (2-space indented)."""
-    return (
-        "apiVersion: frrk8s.metallb.io/v1beta1\n"
-        "kind: FRRConfiguration\n"
-        "metadata:\n"
-        f"  name: {name}\n"
-        "  namespace: frr-k8s-system\n"
-        "spec:\n" + body
-    )
 
 
 def advertise(prefixes: list[str], asn: int = 64513, comment: str = "") -> str:

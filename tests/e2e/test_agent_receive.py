@@ -17,6 +17,7 @@ from agent_harness import (
     RunningAgent,
     agent_session,
     bgp_table,
+    frrconfig,
     kernel_routes,
     lab_session,
     neighbor_info,
@@ -29,19 +30,6 @@ from frrnode.lab.topology import LabTopology
 pytestmark = pytest.mark.lab
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-HEADER = """\
-apiVersion: frrk8s.metallb.io/v1beta1
-kind: FRRConfiguration
-metadata:
-  name: {name}
-  namespace: frr-k8s-system
-spec:
-"""
-
-
-def frrconfig(name: str, spec: str) -> str:
-    return HEADER.format(name=name) + "\n".join("  " + line for line in spec.strip("\n").splitlines()) + "\n"
 
 
 def receive_from_r1(prefixes: str, extra: str = "") -> str:
@@ -235,8 +223,10 @@ raw:
     agent.write("raw-late.yaml", raw_late)
     agent.write("raw-early.yaml", raw_early)
     wait_until(
-        lambda: "raw-extra seq 5" in (agent.state.applied_config or "")
-        and "172.30.0.2-in permit 20" in (agent.state.applied_config or ""),
+        lambda: (
+            "raw-extra seq 5" in (agent.state.applied_config or "")
+            and "172.30.0.2-in permit 20" in (agent.state.applied_config or "")
+        ),
         what="both raw snippets applied",
     )
     text = agent.state.applied_config or ""

@@ -23,6 +23,7 @@ from agent_harness import (
     agent_session,
     bgp_table,
     established,
+    frrconfig,
     kernel_routes,
     lab_session,
     neighbor_info,
@@ -38,18 +39,6 @@ pytestmark = pytest.mark.lab
 
 R1, R2, RV = "172.30.0.2", "172.30.0.3", "172.31.0.2"
 NODE = "172.30.0.1"
-
-
-def frrconfig(name: str, body: str) -> str:
-    """An FRRConfiguration in frr-k8s-system; `body` is the YAML under `spec:` (2-space indented)."""
-    return (
-        "apiVersion: frrk8s.metallb.io/v1beta1\n"
-        "kind: FRRConfiguration\n"
-        "metadata:\n"
-        f"  name: {name}\n"
-        "  namespace: frr-k8s-system\n"
-        "spec:\n" + body
-    )
 
 
 def secret(name: str, password: str, type_: str = "kubernetes.io/basic-auth") -> str:

@@ -26,6 +26,7 @@ import yaml
 from agent_harness import (
     RunningAgent,
     agent_session,
+    frrconfig,
     lab_session,
     vtysh_config,
     vtysh_json,
@@ -43,19 +44,6 @@ POLLS = 10.0
 """Timeout for a status change to show: a few poll intervals plus FRR's own reaction."""
 DOWN = 15.0
 """Timeout for a session to show as down (NOTIFICATION or BFD: well under a second in FRR)."""
-
-HEADER = """\
-apiVersion: frrk8s.metallb.io/v1beta1
-kind: FRRConfiguration
-metadata:
-  name: {name}
-  namespace: frr-k8s-system
-spec:
-"""
-
-
-def frrconfig(name: str, spec: str) -> str:
-    return HEADER.format(name=name) + "\n".join("  " + line for line in spec.strip("\n").splitlines()) + "\n"
 
 
 def neighbors(*entries: str, extra: str = "") -> str:
