@@ -15,7 +15,7 @@ import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from frrnode.frr.vtysh import VTYSH
 from frrnode.lab.topology import (
     BFD_PROFILE,
     DEFAULT_PREFIX,
+    LabHost,
     LabRouter,
     LabTopology,
     check_prefix,
@@ -212,13 +213,17 @@ def _create_namespaces(topo: LabTopology) -> None:
             _ip("-n", ns, "link", "set", itf.name, "up")
 
 
-def up(prefix: str = DEFAULT_PREFIX, routers: int = 2, timeout: float = 30.0) -> LabTopology:
+def up(
+    prefix: str = DEFAULT_PREFIX, routers: int = 2, timeout: float = 30.0, vrf: bool | None = None
+) -> LabTopology:
     """Create the lab and start its FRR instances; return its topology.
 
     The node's FRR starts with an empty configuration (the agent configures it); the external
     routers start with `router_config`. Returns once every FRR instance answers vtysh (not when
     sessions are up: the node has no configuration yet). On any failure the partial lab is
-    removed before the error is raised.
+    removed before the error is raised. `vrf`: put the node's eth1 in VRF `red` (True; an
+    error where the kernel cannot), keep it in the default table (False), or decide by what
+    the kernel supports (None).
     """
     check_prefix(prefix)
     check_prerequisites()
@@ -233,7 +238,9 @@ def up(prefix: str = DEFAULT_PREFIX, routers: int = 2, timeout: float = 30.0) ->
         _ip("netns", "add", probe_topo.bridge_namespace)
         vrf_ok = _probe_vrf(probe_topo.bridge_namespace)
         _ip("netns", "del", probe_topo.bridge_namespace)
-        topo = LabTopology.build(prefix, routers, vrf=vrf_ok)
+        if vrf and not vrf_ok:
+            raise LabError("this kernel cannot create VRF devices (CONFIG_NET_VRF): no lab with VRF red")
+        topo = LabTopology.build(prefix, routers, vrf=vrf_ok if vrf is None else vrf)
         _create_namespaces(topo)
         instances = [
             (
@@ -276,6 +283,86 @@ def down(prefix: str = DEFAULT_PREFIX) -> list[str]:
         _ip("netns", "del", ns, check=False)
         removed.append(f"netns:{ns}")
     return removed
+
+
+def vrf_supported(netns: str) -> bool:
+    """Can this kernel create VRF devices? (Probed in `netns`, e.g. a lab's bridge namespace.)"""
+    return _probe_vrf(netns)
+
+
+# -- hosts behind routers, links ---------------------------------------------------------------
+HOST_LINK = "eth-host"
+"""The router's interface toward its host (the host's side is `eth0`)."""
+
+
+def _announce(router: LabRouter, prefixes: Sequence[str], withdraw: bool = False) -> None:
+    if not prefixes:
+        return
+    no = "no " if withdraw else ""
+    args = ["vtysh", "-N", router.pathspace, "-c", "configure terminal", "-c", "router bgp"]
+    args += ["-c", "address-family ipv4 unicast", *(x for p in prefixes for x in ("-c", f"{no}network {p}"))]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+    if proc.returncode != 0 or "%" in proc.stdout:
+        what = ", ".join(prefixes)
+        raise LabError(f"{router.name}: cannot {no}announce {what}: {proc.stdout}{proc.stderr}")
+
+
+def add_host(topo: LabTopology, host: LabHost, announce: bool = True) -> LabHost:
+    """Create `host` behind its router; with `announce`, the router also announces those of the
+    host's prefixes it does not announce already (withdrawn again by `remove_host`)."""
+    router = topo.router(host.router)
+    try:
+        _ip("netns", "add", host.namespace)
+        _ip("-n", host.namespace, "link", "set", "lo", "up")
+        _ip("link", "add", "eth0", "netns", host.namespace, "type", "veth",
+            "peer", "name", HOST_LINK, "netns", router.namespace)  # fmt: skip
+        for prefix in host.prefixes:
+            router_side, host_side = host.interfaces(prefix)
+            _ip("-n", router.namespace, "addr", "add", router_side, "dev", HOST_LINK)
+            for address in host_side:
+                _ip("-n", host.namespace, "addr", "add", address, "dev", "eth0")
+        _ip("-n", router.namespace, "link", "set", HOST_LINK, "up")
+        _ip("-n", host.namespace, "link", "set", "eth0", "up")
+        _ip("-n", host.namespace, "route", "add", "default", "via", host.gateway)
+        if announce:
+            _announce(router, [p for p in host.prefixes if p not in router.prefixes])
+    except BaseException:
+        remove_host(topo, host, withdraw=announce)
+        raise
+    return host
+
+
+def remove_host(topo: LabTopology, host: LabHost, withdraw: bool = True) -> None:
+    """Remove `host` (processes in it, its namespace, hence the link); idempotent."""
+    router = topo.router(host.router)
+    if withdraw:
+        with contextlib.suppress(LabError):
+            _announce(router, [p for p in host.prefixes if p not in router.prefixes], withdraw=True)
+    if host.namespace in list_namespaces():
+        _kill_namespace_processes(host.namespace)
+        _ip("netns", "del", host.namespace, check=False)
+
+
+@contextlib.contextmanager
+def hosts(topo: LabTopology, *specs: LabHost) -> Iterator[tuple[LabHost, ...]]:
+    """`with hosts(topo, h1, h2):` — the hosts exist inside the block, and are removed after it
+    even when it fails."""
+    added: list[LabHost] = []
+    try:
+        for spec in specs:
+            added.append(add_host(topo, spec))
+        yield tuple(added)
+    finally:
+        for host in reversed(added):
+            remove_host(topo, host)
+
+
+def set_link(topo: LabTopology, router: str, up: bool, segment: str | None = None) -> None:
+    """Take a router's link to a segment (its first one by default) down or up at the bridge,
+    as a failed switch port or router would: the router's interface loses its carrier."""
+    r = topo.router(router)
+    itf = r.interface(segment) if segment else r.interfaces[0]
+    _ip("-n", topo.bridge_namespace, "link", "set", itf.bridge_port, "up" if up else "down")
 
 
 # -- status / exec ----------------------------------------------------------------------------
