@@ -4,7 +4,7 @@ Each function sets up what it needs (hosts behind the routers, announcements), m
 learn through `apply(file_name, manifest)` (the e2e tests: the in-process agent; the demo: a
 file in the agent's manifest directory), sends bounded UDP traffic inside the lab and returns
 what it observed: kernel routes, who answered, and which link carried each packet. The e2e
-tests assert on these observations; the demo prints them as a table (`Row`).
+tests assert on these observations; the demo prints them as a table (scenario_table.py).
 
 The node's default gateway is r2 on the first segment (`prepare_node`), as on a real node:
 without learned routes, traffic for other networks follows it.
@@ -142,15 +142,6 @@ def trips(
     }
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the demo's table."""
-
-    situation: str
-    learned: str
-    went: str
-
-
 # -- set-up -------------------------------------------------------------------------------------
 def prepare_node(topo: LabTopology) -> None:
     """A node as on a real network: a default gateway (r2, first segment), and reverse-path
@@ -226,13 +217,6 @@ class DynamicRouting:
     routes: dict[str, Route]
     after: dict[str, Trip]
 
-    def row(self) -> Row:
-        return Row(
-            "1. dynamic routing",
-            "; ".join(str(r) for r in self.routes.values()),
-            "; ".join(str(t) for t in self.after.values()),
-        )
-
 
 def dynamic_routing(topo: LabTopology, apply: Apply, before: bool = True) -> DynamicRouting:
     """r1 (first segment) announces REMOTE, rv (second segment) CLIENTS; the node reaches a host
@@ -255,7 +239,7 @@ def dynamic_routing(topo: LabTopology, apply: Apply, before: bool = True) -> Dyn
 @dataclass(frozen=True)
 class Segregation:
     branch: str
-    """"vrf" (eth1 in VRF red) or "default-table" (the kernel has no VRFs)."""
+    """Which branch ran: "vrf" (eth1 in VRF red) or "default-table" (the kernel has no VRFs)."""
     main_route: Route | None
     vrf_route: Route | None
     from_main: Trip
@@ -264,16 +248,6 @@ class Segregation:
     """The same probe from VRF red (VRF branch only)."""
     leaked_to: tuple[str, ...]
     """First-segment routers that learned the CIDR from the node (none, if segregated)."""
-
-    def row(self) -> Row:
-        if self.branch == "vrf":
-            learned = f"VRF red: {self.vrf_route}; default table: {self.main_route}"
-            went = f"from VRF red: {self.from_vrf}; from the default table: {self.from_main}"
-        else:
-            learned = f"{self.main_route} (only from rv; r1's copy refused)"
-            went = str(self.from_main)
-        leak = ", ".join(self.leaked_to) or "no first-segment router"
-        return Row(f"2. segregation [{self.branch} branch]", learned, f"{went}; {leak} got it from the node")
 
 
 def segregation(topo: LabTopology, apply: Apply) -> Segregation:
@@ -328,18 +302,6 @@ class ActiveActive:
             for name in reply.replies:
                 out[name] = out.get(name, 0) + 1
         return dict(sorted(out.items()))
-
-    def row(self) -> Row:
-        spread = ", ".join(f"{n} via {name[1:]}" for name, n in self.spread().items())
-        links = ", ".join(f"{r}:{n}" for r, n in self.link_packets.items())
-        after = ", ".join(f"{n} via {name[1:]}" for name, n in self.spread(self.flows_after).items())
-        kind = "same AS" if self.same_as else "different ASes"
-        return Row(
-            f"3. active-active [{kind}]",
-            f"{self.route} (ECMP)",
-            f"{len(self.flows)} flows: {spread} (packets {links}); r1 down -> {self.fallback} after "
-            f"{self.failover_seconds:.2f}s ({self.reset_reason}), flows: {after}",
-        )
 
 
 def active_active(topo: LabTopology, apply: Apply, same_as: bool) -> ActiveActive:
@@ -433,14 +395,6 @@ class AsymmetricReturn:
     """rp_filter strict, nothing learned: the request itself is dropped."""
     route: Route
     with_route: Exchange
-
-    def row(self) -> Row:
-        return Row(
-            "4. asymmetric return path",
-            str(self.route),
-            f"{self.client} -> {self.server}: {self.with_route}; "
-            f"without the route: {self.without_route}",
-        )
 
 
 def asymmetric_return(topo: LabTopology, apply: Apply, count: int = 5) -> AsymmetricReturn:
