@@ -99,10 +99,12 @@ def test_segregation_keeps_the_cidr_on_its_interface(
     assert result.branch == ("vrf" if vrf_supported else "default-table")
     assert (segregation_topo.vrf is not None) == vrf_supported
     clients = "10.250.0.10"
+    assert result.offered_by == ("r1", "rv")  # both announce it: the node had to choose
     if result.branch == "vrf":
         # Each table has its own copy, through its own interface; neither leaks into the other.
         assert str(result.vrf_route) == f"10.250.0.0/24 via {RV} dev eth1"
         assert str(result.main_route) == f"10.250.0.0/24 via {R1} dev eth0"
+        assert result.accepted == {"default": ("r1",), "red": ("rv",)}
         assert result.from_vrf is not None
         assert result.from_vrf.reply.replies == {"hrv": 3}, result.from_vrf
         assert result.from_vrf.out == {"eth1": 3}, result.from_vrf
@@ -111,6 +113,7 @@ def test_segregation_keeps_the_cidr_on_its_interface(
     else:
         # One table: the CIDR is accepted from rv only, and used only through eth1.
         assert result.vrf_route is None and result.from_vrf is None
+        assert result.accepted == {"default": ("rv",)}  # r1's copy refused by its (empty) filter
         assert str(result.main_route) == f"10.250.0.0/24 via {RV} dev eth1"
         assert result.from_main.dst == clients
         assert result.from_main.reply.replies == {"hrv": 3}, result.from_main

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from frrnode.frr.instance import FrrInstance
+from frrnode.frr.vtysh import Vtysh
 from frrnode.lab import manage
 from frrnode.lab import scenario_manifests as manifests
 from frrnode.lab.topology import LabHost, LabRouter, LabTopology
@@ -199,14 +200,33 @@ def router_asn(topo: LabTopology, name: str, asn: int) -> Iterator[LabRouter]:
         inst.start(manage.router_config(topo, original))
 
 
+def _show(router: LabRouter, command: str) -> Any:
+    return Vtysh(router.pathspace, timeout=30).json(command)
+
+
 def _learned_from_node(topo: LabTopology, router: LabRouter, prefix: str) -> bool:
-    proc = subprocess.run(
-        ["vtysh", "-N", router.pathspace, "-c", f"show bgp ipv4 unicast {prefix} json"],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    paths: list[dict[str, Any]] = json.loads(proc.stdout or "{}").get("paths", [])
+    paths: list[dict[str, Any]] = _show(router, f"show bgp ipv4 unicast {prefix} json").get("paths", [])
     node_addresses = {itf.ipv4_address for itf in topo.node.interfaces}
     return any(p.get("peer", {}).get("peerId") in node_addresses for p in paths)
+
+
+def _vrf_cmd(vrf: str | None) -> str:
+    return f" vrf {vrf}" if vrf else ""
+
+
+def offered_to_node(topo: LabTopology, router: str, prefix: str, vrf: str | None = None) -> bool:
+    """Did `router` announce `prefix` to the node (before the node's inbound filter)? The agent
+    keeps `soft-reconfiguration inbound`, so the node remembers what it refused."""
+    peer = topo.router(router).ipv4
+    cmd = f"show bgp{_vrf_cmd(vrf)} ipv4 unicast neighbors {peer} received-routes json"
+    return prefix in _show(topo.node, cmd).get("receivedRoutes", {})
+
+
+def accepted_from(topo: LabTopology, prefix: str, vrf: str | None = None) -> tuple[str, ...]:
+    """The routers whose path for `prefix` the node's BGP table (of `vrf`) holds."""
+    data = _show(topo.node, f"show bgp{_vrf_cmd(vrf)} ipv4 unicast {prefix} json")
+    peers = {p.get("peer", {}).get("peerId") for p in data.get("paths", [])}
+    return tuple(sorted(r.name for r in topo.external if r.ipv4 in peers))
 
 
 # -- 1. dynamic routing -----------------------------------------------------------------------
@@ -248,6 +268,10 @@ class Segregation:
     """The same probe from VRF red (VRF branch only)."""
     leaked_to: tuple[str, ...]
     """First-segment routers that learned the CIDR from the node (none, if segregated)."""
+    offered_by: tuple[str, ...]
+    """Routers that announced the CIDR to the node (r1 and rv: the filter had a choice)."""
+    accepted: dict[str, tuple[str, ...]]
+    """Table ("default", or the VRF's name) -> routers whose path the node's BGP holds."""
 
 
 def segregation(topo: LabTopology, apply: Apply) -> Segregation:
@@ -271,8 +295,18 @@ def segregation(topo: LabTopology, apply: Apply) -> Segregation:
         from_main = trips(topo, [target])[target]
         segment_a = [r for r in topo.external if r.interfaces[0].segment == "a"]
         leaked = tuple(r.name for r in segment_a if _learned_from_node(topo, r, CLIENTS))
+        sessions = (("r1", None), ("rv", topo.vrf))
+
+        def offers() -> tuple[str, ...] | None:  # both must offer it, or the filter chose nothing
+            names = tuple(name for name, vrf in sessions if offered_to_node(topo, name, CLIENTS, vrf))
+            return names if len(names) == len(sessions) else None
+
+        offered = wait_for(f"r1 and rv to announce {CLIENTS} to the node", offers)
+        accepted = {"default": accepted_from(topo, CLIENTS)}
+        if topo.vrf:
+            accepted[topo.vrf] = accepted_from(topo, CLIENTS, topo.vrf)
         branch = "vrf" if topo.vrf else "default-table"
-        return Segregation(branch, main_route, vrf_route, from_main, from_vrf, leaked)
+        return Segregation(branch, main_route, vrf_route, from_main, from_vrf, leaked, offered, accepted)
 
 
 # -- 3. active-active gateways ----------------------------------------------------------------
@@ -347,11 +381,7 @@ def active_active(topo: LabTopology, apply: Apply, same_as: bool) -> ActiveActiv
 
 
 def _bfd_up(router: LabRouter) -> set[str]:
-    out = subprocess.run(
-        ["vtysh", "-N", router.pathspace, "-c", "show bfd peers json"],
-        capture_output=True, text=True, timeout=30, check=True,
-    ).stdout  # fmt: skip
-    return {p["peer"] for p in json.loads(out or "[]") if p.get("status") == "up"}
+    return {p["peer"] for p in _show(router, "show bfd peers json") or [] if p.get("status") == "up"}
 
 
 def _reset_reason(neighbor: dict[str, Any]) -> str:
@@ -362,11 +392,7 @@ def _reset_reason(neighbor: dict[str, Any]) -> str:
 
 
 def _neighbor(router: LabRouter, peer: str) -> dict[str, Any]:
-    out = subprocess.run(
-        ["vtysh", "-N", router.pathspace, "-c", f"show bgp neighbors {peer} json"],
-        capture_output=True, text=True, timeout=30, check=True,
-    ).stdout  # fmt: skip
-    info: dict[str, Any] = json.loads(out or "{}").get(peer, {})
+    info: dict[str, Any] = _show(router, f"show bgp neighbors {peer} json").get(peer, {})
     return info
 
 
