@@ -22,7 +22,7 @@ from pathlib import Path
 
 from frrnode.files import write_atomic
 from frrnode.lab import manage, scenario_table, scenarios
-from frrnode.lab.scenarios import wait_for
+from frrnode.lab.observe import wait_for
 from frrnode.lab.topology import LabTopology
 
 DEMO_PREFIX = "frrn"

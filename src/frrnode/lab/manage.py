@@ -15,7 +15,7 @@ import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from frrnode.frr.vtysh import VTYSH
 from frrnode.lab.topology import (
     BFD_PROFILE,
     DEFAULT_PREFIX,
-    LabHost,
     LabRouter,
     LabTopology,
     check_prefix,
@@ -290,73 +289,7 @@ def vrf_supported(netns: str) -> bool:
     return _probe_vrf(netns)
 
 
-# -- hosts behind routers, links ---------------------------------------------------------------
-HOST_LINK = "eth-host"
-"""The router's interface toward its host (the host's side is `eth0`)."""
-
-
-def _announce(router: LabRouter, prefixes: Sequence[str], withdraw: bool = False) -> None:
-    if not prefixes:
-        return
-    no = "no " if withdraw else ""
-    args = ["vtysh", "-N", router.pathspace, "-c", "configure terminal", "-c", "router bgp"]
-    args += ["-c", "address-family ipv4 unicast", *(x for p in prefixes for x in ("-c", f"{no}network {p}"))]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
-    if proc.returncode != 0 or "%" in proc.stdout:
-        what = ", ".join(prefixes)
-        raise LabError(f"{router.name}: cannot {no}announce {what}: {proc.stdout}{proc.stderr}")
-
-
-def add_host(topo: LabTopology, host: LabHost, announce: bool = True) -> LabHost:
-    """Create `host` behind its router; with `announce`, the router also announces those of the
-    host's prefixes it does not announce already (withdrawn again by `remove_host`)."""
-    router = topo.router(host.router)
-    try:
-        _ip("netns", "add", host.namespace)
-        _ip("-n", host.namespace, "link", "set", "lo", "up")
-        _ip("link", "add", "eth0", "netns", host.namespace, "type", "veth",
-            "peer", "name", HOST_LINK, "netns", router.namespace)  # fmt: skip
-        for prefix in host.prefixes:
-            router_side, host_side = host.interfaces(prefix)
-            _ip("-n", router.namespace, "addr", "add", router_side, "dev", HOST_LINK)
-            for address in host_side:
-                _ip("-n", host.namespace, "addr", "add", address, "dev", "eth0")
-        _ip("-n", router.namespace, "link", "set", HOST_LINK, "up")
-        _ip("-n", host.namespace, "link", "set", "eth0", "up")
-        _ip("-n", host.namespace, "route", "add", "default", "via", host.gateway)
-        if announce:
-            _announce(router, [p for p in host.prefixes if p not in router.prefixes])
-    except BaseException:
-        remove_host(topo, host, withdraw=announce)
-        raise
-    return host
-
-
-def remove_host(topo: LabTopology, host: LabHost, withdraw: bool = True) -> None:
-    """Remove `host` (processes in it, its namespace, hence the link); idempotent."""
-    router = topo.router(host.router)
-    if withdraw:
-        with contextlib.suppress(LabError):
-            _announce(router, [p for p in host.prefixes if p not in router.prefixes], withdraw=True)
-    if host.namespace in list_namespaces():
-        _kill_namespace_processes(host.namespace)
-        _ip("netns", "del", host.namespace, check=False)
-
-
-@contextlib.contextmanager
-def hosts(topo: LabTopology, *specs: LabHost) -> Iterator[tuple[LabHost, ...]]:
-    """`with hosts(topo, h1, h2):` — the hosts exist inside the block, and are removed after it
-    even when it fails."""
-    added: list[LabHost] = []
-    try:
-        for spec in specs:
-            added.append(add_host(topo, spec))
-        yield tuple(added)
-    finally:
-        for host in reversed(added):
-            remove_host(topo, host)
-
-
+# -- links ------------------------------------------------------------------------------------
 def set_link(topo: LabTopology, router: str, up: bool, segment: str | None = None) -> None:
     """Take a router's link to a segment (its first one by default) down or up at the bridge,
     as a failed switch port or router would: the router's interface loses its carrier."""

@@ -9,14 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from frrnode.lab.scenarios import (
-    ActiveActive,
-    AsymmetricReturn,
-    DynamicRouting,
-    Route,
-    Segregation,
-    Trip,
-)
+from frrnode.lab.observe import Route, Trip
+from frrnode.lab.scenarios import ActiveActive, AsymmetricReturn, DynamicRouting, Segregation
 from frrnode.lab.topology import LabTopology
 
 HEADER = ("situation", "what the node learned", "where a packet went")

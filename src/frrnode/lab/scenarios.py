@@ -14,24 +14,36 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from frrnode.frr.instance import FrrInstance
-from frrnode.frr.vtysh import Vtysh
 from frrnode.lab import manage
 from frrnode.lab import scenario_manifests as manifests
+from frrnode.lab.hosts import present as hosts_present
+from frrnode.lab.observe import (
+    Route,
+    Trip,
+    accepted_from,
+    bfd_up,
+    devs,
+    ip,
+    kernel_route,
+    learned_from_node,
+    neighbor,
+    offered_to_node,
+    reset_reason,
+    trips,
+    wait_for,
+    wait_route,
+)
 from frrnode.lab.topology import LabHost, LabRouter, LabTopology
 from frrnode.lab.traffic import Capture, EchoServer, Reply, probe
 
 Apply = Callable[[str, str], object]
 """`apply(file_name, manifest)`: make the node's agent see this FRRConfiguration."""
-
-T = TypeVar("T")
 
 NODE_GATEWAY = "r2"
 SERVICES = "10.60.0.0/24"
@@ -45,111 +57,13 @@ REMOTE = "10.100.0.0/24"
 FAILOVER_TIMEOUT = 30.0
 
 
-def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.1) -> T:
-    """Poll `check` until it returns something truthy; TimeoutError naming `what` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} (last: {value!r})")
-        time.sleep(interval)
-
-
-def _ip(netns: str, *args: str) -> str:
-    proc = subprocess.run(["ip", "-n", netns, *args], capture_output=True, text=True, timeout=30, check=False)
-    if proc.returncode != 0:
-        raise manage.LabError(f"ip -n {netns} {' '.join(args)}: {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def _sysctl(netns: str, path: str, value: str) -> None:
-    subprocess.run(
-        ["ip", "netns", "exec", netns, "sh", "-c", f"echo {value} > /proc/sys/{path}"],
-        capture_output=True, text=True, timeout=10, check=True,
-    )  # fmt: skip
-
-
-# -- observations -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Route:
-    """A kernel route and its next hops (gateway, device)."""
-
-    dst: str
-    nexthops: tuple[tuple[str, str], ...]
-
-    @property
-    def gateways(self) -> frozenset[str]:
-        return frozenset(gw for gw, _ in self.nexthops)
-
-    def __str__(self) -> str:
-        return f"{self.dst} " + " + ".join(f"via {gw} dev {dev}" for gw, dev in self.nexthops)
-
-
-def kernel_route(netns: str, prefix: str, vrf: str | None = None) -> Route | None:
-    """The route for exactly `prefix` in the main table (or in `vrf`'s), None if there is none."""
-    out = _ip(netns, "-j", "route", "show", prefix, *(("vrf", vrf) if vrf else ()))
-    for r in json.loads(out or "[]"):
-        if r.get("dst") == prefix:
-            hops = r.get("nexthops") or [r]
-            return Route(prefix, tuple(sorted((h.get("gateway", ""), h.get("dev", "")) for h in hops)))
-    return None
-
-
-def wait_route(netns: str, prefix: str, gateways: set[str], vrf: str | None = None) -> Route:
-    """Wait until the route for `prefix` goes through exactly `gateways`."""
-
-    def check() -> Route | None:
-        route = kernel_route(netns, prefix, vrf)
-        return route if route and route.gateways == gateways else None
-
-    where = f" in VRF {vrf}" if vrf else ""
-    return wait_for(f"{prefix} via {sorted(gateways)}{where} in {netns}", check)
-
-
-@dataclass(frozen=True)
-class Trip:
-    """Datagrams from the node to one destination: who answered, and per node interface how
-    many requests left by it and how many replies came back on it."""
-
-    dst: str
-    reply: Reply
-    out: dict[str, int]
-    back: dict[str, int]
-
-    def __str__(self) -> str:
-        if self.reply.answered:
-            who = ", ".join(f"{n}x{name}" for name, n in self.reply.replies.items())
-            return f"{self.dst} answered by {who} (out {_devs(self.out)}, back {_devs(self.back)})"
-        return f"{self.dst} unanswered (out {_devs(self.out)}) {self.reply.error or ''}".rstrip()
-
-
-def _devs(counts: dict[str, int]) -> str:
-    return "+".join(f"{dev}:{n}" for dev, n in counts.items()) or "none"
-
-
-def trips(
-    topo: LabTopology, destinations: Sequence[str], count: int = 3, device: str | None = None
-) -> dict[str, Trip]:
-    """Probe `destinations` from the node, capturing on all its interfaces."""
-    node = topo.node
-    devices = [itf.name for itf in node.interfaces]
-    with Capture(node.namespace, devices) as cap:
-        replies = probe(node.namespace, destinations, count=count, device=device)
-    return {
-        dst: Trip(dst, reply, cap.packets.by_dev("out", dst=dst), cap.packets.by_dev("in", src=dst))
-        for dst, reply in replies.items()
-    }
-
-
 # -- set-up -------------------------------------------------------------------------------------
 def prepare_node(topo: LabTopology) -> None:
     """A node as on a real network: a default gateway (r2, first segment), and reverse-path
     filtering loose (2), the common distribution default, so that a request arriving on eth1
     from a network the node routes elsewhere is still accepted (see `asymmetric_return`)."""
     node = topo.node
-    _ip(node.namespace, "route", "replace", "default", "via", topo.router(NODE_GATEWAY).ipv4)
+    ip(node.namespace, "route", "replace", "default", "via", topo.router(NODE_GATEWAY).ipv4)
     set_rp_filter(topo, 2)
 
 
@@ -158,8 +72,8 @@ def set_rp_filter(topo: LabTopology, mode: int) -> None:
     values are zeroed, the kernel uses the maximum of both)."""
     ns = topo.node.namespace
     for itf in topo.node.interfaces:
-        _sysctl(ns, f"net/ipv4/conf/{itf.name}/rp_filter", "0")
-    _sysctl(ns, "net/ipv4/conf/all/rp_filter", str(mode))
+        manage._write_sysctl(ns, f"net/ipv4/conf/{itf.name}/rp_filter", "0")
+    manage._write_sysctl(ns, "net/ipv4/conf/all/rp_filter", str(mode))
 
 
 def fix_multipath_hash(topo: LabTopology, seed: int = 4242) -> None:
@@ -171,14 +85,14 @@ def fix_multipath_hash(topo: LabTopology, seed: int = 4242) -> None:
     ns = topo.node.namespace
     probe_seed = subprocess.run(["ip", "netns", "exec", ns, "test", "-e", path], check=False, timeout=10)
     if probe_seed.returncode == 0:
-        _sysctl(ns, path.removeprefix("/proc/sys/"), str(seed))
+        manage._write_sysctl(ns, path.removeprefix("/proc/sys/"), str(seed))
 
 
 @contextlib.contextmanager
 def serving(topo: LabTopology, *hosts: LabHost) -> Iterator[tuple[LabHost, ...]]:
     """The hosts exist and each runs an echo server answering with its name (`hr1`, ...);
     everything is removed after the block, also when it fails."""
-    with manage.hosts(topo, *hosts) as added, contextlib.ExitStack() as stack:
+    with hosts_present(topo, *hosts) as added, contextlib.ExitStack() as stack:
         for host in added:
             stack.enter_context(EchoServer(host.namespace, host.name))
         yield added
@@ -198,35 +112,6 @@ def router_asn(topo: LabTopology, name: str, asn: int) -> Iterator[LabRouter]:
     finally:
         inst.stop()
         inst.start(manage.router_config(topo, original))
-
-
-def _show(router: LabRouter, command: str) -> Any:
-    return Vtysh(router.pathspace, timeout=30).json(command)
-
-
-def _learned_from_node(topo: LabTopology, router: LabRouter, prefix: str) -> bool:
-    paths: list[dict[str, Any]] = _show(router, f"show bgp ipv4 unicast {prefix} json").get("paths", [])
-    node_addresses = {itf.ipv4_address for itf in topo.node.interfaces}
-    return any(p.get("peer", {}).get("peerId") in node_addresses for p in paths)
-
-
-def _vrf_cmd(vrf: str | None) -> str:
-    return f" vrf {vrf}" if vrf else ""
-
-
-def offered_to_node(topo: LabTopology, router: str, prefix: str, vrf: str | None = None) -> bool:
-    """Did `router` announce `prefix` to the node (before the node's inbound filter)? The agent
-    keeps `soft-reconfiguration inbound`, so the node remembers what it refused."""
-    peer = topo.router(router).ipv4
-    cmd = f"show bgp{_vrf_cmd(vrf)} ipv4 unicast neighbors {peer} received-routes json"
-    return prefix in _show(topo.node, cmd).get("receivedRoutes", {})
-
-
-def accepted_from(topo: LabTopology, prefix: str, vrf: str | None = None) -> tuple[str, ...]:
-    """The routers whose path for `prefix` the node's BGP table (of `vrf`) holds."""
-    data = _show(topo.node, f"show bgp{_vrf_cmd(vrf)} ipv4 unicast {prefix} json")
-    peers = {p.get("peer", {}).get("peerId") for p in data.get("paths", [])}
-    return tuple(sorted(r.name for r in topo.external if r.ipv4 in peers))
 
 
 # -- 1. dynamic routing -----------------------------------------------------------------------
@@ -294,7 +179,7 @@ def segregation(topo: LabTopology, apply: Apply) -> Segregation:
             main_route, vrf_route, from_vrf = wait_route(node, CLIENTS, {rv.ipv4}), None, None
         from_main = trips(topo, [target])[target]
         segment_a = [r for r in topo.external if r.interfaces[0].segment == "a"]
-        leaked = tuple(r.name for r in segment_a if _learned_from_node(topo, r, CLIENTS))
+        leaked = tuple(r.name for r in segment_a if learned_from_node(topo, r, CLIENTS))
         sessions = (("r1", None), ("rv", topo.vrf))
 
         def offers() -> tuple[str, ...] | None:  # both must offer it, or the filter chose nothing
@@ -353,7 +238,7 @@ def active_active(topo: LabTopology, apply: Apply, same_as: bool) -> ActiveActiv
         node = topo.node
         route = wait_route(node.namespace, SERVICES, {r1.ipv4, r2.ipv4})
         if not same_as:
-            wait_for("BFD up with r1 and r2", lambda: _bfd_up(node) >= {r1.ipv4, r2.ipv4})
+            wait_for("BFD up with r1 and r2", lambda: bfd_up(node) >= {r1.ipv4, r2.ipv4})
         destinations = hosts[0].addresses()
         with Capture(r1.namespace, ["eth0"]) as c1, Capture(r2.namespace, ["eth0"]) as c2:
             flows = probe(node.namespace, destinations)
@@ -368,7 +253,7 @@ def active_active(topo: LabTopology, apply: Apply, same_as: bool) -> ActiveActiv
         stack.callback(manage.set_link, topo, "r1", True)
         fallback = wait_for("the route to fall back to r2", only_r2, FAILOVER_TIMEOUT, interval=0.02)
         failover = time.monotonic() - start
-        reason = _reset_reason(_neighbor(node, r1.ipv4))
+        reason = reset_reason(neighbor(node, r1.ipv4))
         flows_after = probe(node.namespace, destinations)
 
         start = time.monotonic()
@@ -378,22 +263,6 @@ def active_active(topo: LabTopology, apply: Apply, same_as: bool) -> ActiveActiv
         return ActiveActive(
             same_as, route, flows, link_packets, failover, reason, fallback, flows_after, recovered, recovery
         )
-
-
-def _bfd_up(router: LabRouter) -> set[str]:
-    return {p["peer"] for p in _show(router, "show bfd peers json") or [] if p.get("status") == "up"}
-
-
-def _reset_reason(neighbor: dict[str, Any]) -> str:
-    """FRR's reason for the last reset, with the notification's when it sent or got one."""
-    reason = str(neighbor.get("lastResetDueTo", "?"))
-    notification = neighbor.get("lastNotificationReason")
-    return f"{reason}: {notification}" if notification else reason
-
-
-def _neighbor(router: LabRouter, peer: str) -> dict[str, Any]:
-    info: dict[str, Any] = _show(router, f"show bgp neighbors {peer} json").get(peer, {})
-    return info
 
 
 # -- 4. asymmetric return path ----------------------------------------------------------------
@@ -408,7 +277,7 @@ class Exchange:
 
     def __str__(self) -> str:
         got = f"{self.reply.answered}/{self.reply.sent} answered"
-        return f"requests in {_devs(self.requests_in)}, replies out {_devs(self.replies_out)}, {got}"
+        return f"requests in {devs(self.requests_in)}, replies out {devs(self.replies_out)}, {got}"
 
 
 @dataclass(frozen=True)
@@ -443,7 +312,7 @@ def asymmetric_return(topo: LabTopology, apply: Apply, count: int = 5) -> Asymme
             reply,
         )
 
-    with manage.hosts(topo, host), EchoServer(node.namespace, "node", address=server):
+    with hosts_present(topo, host), EchoServer(node.namespace, "node", address=server):
         without = exchange()
         set_rp_filter(topo, 1)
         try:
