@@ -122,7 +122,13 @@ def test_segregation_keeps_the_cidr_on_its_interface(
     assert result.leaked_to == ()
 
 
-def check_active_active(result: scenarios.ActiveActive) -> None:
+def check_active_active(result: scenarios.ActiveActive, capsys: pytest.CaptureFixture[str]) -> None:
+    what = "same AS, hold 3s" if result.same_as else "different ASes, BFD 3x100ms"
+    report(
+        capsys,
+        f"active-active ({what}): failover {result.failover_seconds:.2f}s by '{result.reset_reason}', "
+        f"recovery {result.recovery_seconds:.2f}s, spread {result.spread()}",
+    )
     assert str(result.route) == f"10.60.0.0/24 via {R1} dev eth0 + via {R2} dev eth0"
     flows = result.flows
     assert len(flows) == scenarios.SERVICE_FLOWS
@@ -143,12 +149,7 @@ def test_active_active_same_as_falls_back_within_the_hold_time(
     topo: LabTopology, agent: RunningAgent, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = scenarios.active_active(topo, agent.apply, same_as=True)
-    report(
-        capsys,
-        f"active-active same AS: failover {result.failover_seconds:.2f}s by '{result.reset_reason}' "
-        f"(hold 3s), recovery {result.recovery_seconds:.2f}s, spread {result.spread()}",
-    )
-    check_active_active(result)
+    check_active_active(result, capsys)
     assert "Hold Timer" in result.reset_reason
     # Not before the keepalives stop counting (hold 3 s, keepalive 1 s), not long after.
     assert 1.5 <= result.failover_seconds <= 10.0
@@ -158,13 +159,7 @@ def test_active_active_different_as_with_bfd_falls_back_in_under_a_second_or_so(
     topo: LabTopology, agent: RunningAgent, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = scenarios.active_active(topo, agent.apply, same_as=False)
-    report(
-        capsys,
-        f"active-active different ASes: failover {result.failover_seconds:.2f}s by "
-        f"'{result.reset_reason}' (BFD 3x100ms), recovery {result.recovery_seconds:.2f}s, "
-        f"spread {result.spread()}",
-    )
-    check_active_active(result)
+    check_active_active(result, capsys)
     assert "BFD" in result.reset_reason
     # The hold time is FRR's default (180 s): only BFD explains a fallback this fast.
     assert result.failover_seconds <= 5.0
