@@ -7,7 +7,7 @@ import json
 import pytest
 
 from frrnode.lab.manage import router_config
-from frrnode.lab.topology import LabTopology, check_prefix, is_lab_namespace, router_prefixes
+from frrnode.lab.topology import LabHost, LabTopology, check_prefix, is_lab_namespace, router_prefixes
 
 
 def test_default_topology() -> None:
@@ -70,6 +70,34 @@ def test_is_lab_namespace() -> None:
     assert not is_lab_namespace("t1", "t12-node")  # another lab whose name starts the same
     assert not is_lab_namespace("t1", "t1-other") and not is_lab_namespace("t1", "t1-r0")
     assert not is_lab_namespace("lab", "lab-node-x")
+    # hosts behind routers belong to the lab too (so `down` removes them after a crash)
+    assert is_lab_namespace("t1", "t1-hr1") and is_lab_namespace("t1", "t1-hrv")
+    assert not is_lab_namespace("t1", "t1-hnode") and not is_lab_namespace("t1", "t1-h")
+
+
+def test_host_behind_a_router() -> None:
+    t = LabTopology.build("t1")
+    h = LabHost.behind(t, "r2", ["10.60.0.0/24", "10.61.0.0/24"], count=3)
+    assert (h.name, h.router, h.namespace) == ("hr2", "r2", "t1-hr2")
+    assert h.addresses() == ("10.60.0.10", "10.60.0.11", "10.60.0.12")
+    assert h.addresses("10.61.0.0/24")[0] == "10.61.0.10"
+    router_side, host_side = h.interfaces("10.61.0.0/24")
+    assert router_side == "10.61.0.1/24"
+    assert host_side == ("10.61.0.10/24", "10.61.0.11/24", "10.61.0.12/24")
+    assert h.gateway == "10.60.0.1"
+    assert is_lab_namespace("t1", h.namespace)
+    with pytest.raises(KeyError):
+        h.addresses("10.62.0.0/24")
+
+
+@pytest.mark.parametrize(
+    ("router", "prefixes", "count"),
+    [("node", ["10.60.0.0/24"], 1), ("r1", [], 1), ("r1", ["fd00:60::/64"], 1), ("r1", ["10.60.0.0/29"], 1),
+     ("r1", ["10.60.0.0/24"], 250)],
+)  # fmt: skip
+def test_bad_hosts(router: str, prefixes: list[str], count: int) -> None:
+    with pytest.raises(ValueError):
+        LabHost.behind(LabTopology.build("t1"), router, prefixes, count)
 
 
 def test_router_config() -> None:

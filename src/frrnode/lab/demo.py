@@ -1,8 +1,11 @@
-"""The demo: a lab, the agent on `examples/`, and what the node learned and advertised.
+"""The demo: a lab, the agent on `examples/`, what the node learned and advertised, and the
+four situations users come for, proven with packets.
 
 The motivating scenario: MetalLB's object announces 192.0.2.10/32 to both routers; the platform
 team's object (same neighbors) receives 10.100.0.0/24 only from router 1 and everything from
-router 2. frrnode merges both into one FRR configuration for the node.
+router 2. frrnode merges both into one FRR configuration for the node. Then the situations of
+docs/scenarios.md add their FRRConfigurations to the agent's directory, one after the other,
+and a table shows what the node learned and where probe packets went.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from frrnode.lab import manage
+from frrnode.files import write_atomic
+from frrnode.lab import manage, scenario_table, scenarios
+from frrnode.lab.observe import wait_for
 from frrnode.lab.topology import LabTopology
 
 DEMO_PREFIX = "frrn"
@@ -52,14 +57,6 @@ def _sh(*cmd: str) -> str:
 
 def _node_routes(topo: LabTopology) -> str:
     return _sh("ip", "-n", topo.node.namespace, "route", "show", "proto", "bgp")
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.3)
 
 
 def start_agent(topo: LabTopology, config_dir: Path, paths: DemoPaths, metrics: str) -> int:
@@ -106,7 +103,9 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
     paths = DemoPaths()
     stop_agent(paths)
     out(f"Building the lab '{DEMO_PREFIX}': node + routers r1, r2 (+ rv) in network namespaces ...")
-    topo = manage.up(DEMO_PREFIX, routers=2)
+    # eth1 stays in the default table: situations 1 and 4 are about one table shared by two
+    # interfaces (the VRF variant of situation 2 runs in tests/e2e/test_scenarios.py).
+    topo = manage.up(DEMO_PREFIX, routers=2, vrf=False)
     r1, r2 = topo.router("r1"), topo.router("r2")
     # The agent watches a copy, so that playing with the demo never edits the checkout.
     shutil.rmtree(paths.manifests, ignore_errors=True)
@@ -146,6 +145,16 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
         out(f"\n== What {r.name} (AS {r.asn}) learned from the node")
         out(_sh("vtysh", "-N", r.pathspace, "-c", "show bgp ipv4 unicast 192.0.2.10/32").rstrip())
     out(
+        "\n== Four situations, proven with packets (UDP probes to and from hosts behind the routers;"
+        "\n   the FRRConfigurations of docs/scenarios.md, added to the agent's directory)"
+    )
+    try:
+        rows = situations(topo, lambda name, text: write_atomic(paths.manifests / name, text))
+    except (TimeoutError, manage.LabError):
+        out(paths.log_file.read_text()[-3000:])
+        raise
+    out(scenario_table.render(rows))
+    out(
         "\nThe agent keeps running: edit the manifests in "
         f"{paths.manifests}/ and it re-applies within a second.\n"
         f"  status:   .venv/bin/frrnode status --status-dir {paths.status_dir}\n"
@@ -155,6 +164,21 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
         "Tear everything down with:  .venv/bin/frrnode demo down"
     )
     return topo
+
+
+def situations(topo: LabTopology, apply: scenarios.Apply) -> list[scenario_table.Row]:
+    """Run the four situations on the demo's lab; their rows in the order of docs/scenarios.md."""
+    # Situation 4 shows the node before it learns rv's network: it goes first.
+    returning = scenarios.asymmetric_return(topo, apply)
+    dynamic = scenarios.dynamic_routing(topo, apply, before=False)
+    segregated = scenarios.segregation(topo, apply)
+    active = scenarios.active_active(topo, apply, same_as=False)
+    return [
+        scenario_table.dynamic_routing(topo, dynamic),
+        scenario_table.segregation(topo, segregated),
+        scenario_table.active_active(topo, active),
+        scenario_table.asymmetric_return(topo, returning),
+    ]
 
 
 def down(out: Callable[[str], None]) -> None:

@@ -212,13 +212,17 @@ def _create_namespaces(topo: LabTopology) -> None:
             _ip("-n", ns, "link", "set", itf.name, "up")
 
 
-def up(prefix: str = DEFAULT_PREFIX, routers: int = 2, timeout: float = 30.0) -> LabTopology:
+def up(
+    prefix: str = DEFAULT_PREFIX, routers: int = 2, timeout: float = 30.0, vrf: bool | None = None
+) -> LabTopology:
     """Create the lab and start its FRR instances; return its topology.
 
     The node's FRR starts with an empty configuration (the agent configures it); the external
     routers start with `router_config`. Returns once every FRR instance answers vtysh (not when
     sessions are up: the node has no configuration yet). On any failure the partial lab is
-    removed before the error is raised.
+    removed before the error is raised. `vrf`: put the node's eth1 in VRF `red` (True; an
+    error where the kernel cannot), keep it in the default table (False), or decide by what
+    the kernel supports (None).
     """
     check_prefix(prefix)
     check_prerequisites()
@@ -233,7 +237,9 @@ def up(prefix: str = DEFAULT_PREFIX, routers: int = 2, timeout: float = 30.0) ->
         _ip("netns", "add", probe_topo.bridge_namespace)
         vrf_ok = _probe_vrf(probe_topo.bridge_namespace)
         _ip("netns", "del", probe_topo.bridge_namespace)
-        topo = LabTopology.build(prefix, routers, vrf=vrf_ok)
+        if vrf and not vrf_ok:
+            raise LabError("this kernel cannot create VRF devices (CONFIG_NET_VRF): no lab with VRF red")
+        topo = LabTopology.build(prefix, routers, vrf=vrf_ok if vrf is None else vrf)
         _create_namespaces(topo)
         instances = [
             (
@@ -276,6 +282,20 @@ def down(prefix: str = DEFAULT_PREFIX) -> list[str]:
         _ip("netns", "del", ns, check=False)
         removed.append(f"netns:{ns}")
     return removed
+
+
+def vrf_supported(netns: str) -> bool:
+    """Can this kernel create VRF devices? (Probed in `netns`, e.g. a lab's bridge namespace.)"""
+    return _probe_vrf(netns)
+
+
+# -- links ------------------------------------------------------------------------------------
+def set_link(topo: LabTopology, router: str, up: bool, segment: str | None = None) -> None:
+    """Take a router's link to a segment (its first one by default) down or up at the bridge,
+    as a failed switch port or router would: the router's interface loses its carrier."""
+    r = topo.router(router)
+    itf = r.interface(segment) if segment else r.interfaces[0]
+    _ip("-n", topo.bridge_namespace, "link", "set", itf.bridge_port, "up" if up else "down")
 
 
 # -- status / exec ----------------------------------------------------------------------------

@@ -8,6 +8,10 @@ alone (after a crash there is no other state to trust).
         node .1 (eth0), r1 .2, r2 .3, ... (each router's eth0)
     segment B (bridge `brb` in <prefix>-br): 172.31.0.0/24, fd00:31::/64
         node .1 (eth1, in kernel VRF `red`, table 100, when the kernel has VRF support), rv .2
+
+Optionally, hosts behind the external routers (`LabHost`, added and removed at run time): a
+namespace `<prefix>-h<router>` linked to its router only, holding addresses in prefixes the
+router announces, so traffic from the node has somewhere real to go.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -31,6 +36,9 @@ timers, since each side transmits no faster than the other side's receive interv
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 _ROUTER_RE = re.compile(r"^(node|rv|r[1-9][0-9]*)$")
+_HOST_RE = re.compile(r"^h(rv|r[1-9][0-9]*)$")
+HOST_FIRST = 10
+"""Hosts take addresses .10, .11, ... of each of their prefixes; the router takes .1."""
 
 Role = Literal["node", "router"]
 
@@ -265,4 +273,54 @@ def is_lab_namespace(prefix: str, name: str) -> bool:
     if not name.startswith(prefix + "-"):
         return False
     rest = name[len(prefix) + 1 :]
-    return rest == "br" or bool(_ROUTER_RE.match(rest))
+    return rest == "br" or bool(_ROUTER_RE.match(rest) or _HOST_RE.match(rest))
+
+
+@dataclass(frozen=True)
+class LabHost:
+    """A host behind an external router: its own namespace, linked to that router only.
+
+    It holds `count` addresses (.10, .11, ...) in each of its IPv4 `prefixes`; the router holds
+    .1 of each on the link (so the prefixes are connected there) and is the host's default
+    gateway. One host per router: the name is `h<router>`.
+    """
+
+    name: str
+    router: str
+    namespace: str
+    prefixes: tuple[str, ...]
+    count: int = 1
+
+    @classmethod
+    def behind(cls, topo: LabTopology, router: str, prefixes: Sequence[str], count: int = 1) -> LabHost:
+        r = topo.router(router)
+        if r.role != "router":
+            raise ValueError(f"hosts sit behind external routers, not behind the {router}")
+        if not prefixes:
+            raise ValueError("a host needs at least one prefix")
+        for p in prefixes:
+            net = ipaddress.ip_network(p)
+            if net.version != 4:
+                raise ValueError(f"host prefixes are IPv4 for now, not {p}")
+            if net.num_addresses < HOST_FIRST + count + 1:
+                raise ValueError(f"{p} has no room for {count} host addresses from .{HOST_FIRST}")
+        return cls(f"h{router}", router, f"{topo.prefix}-h{router}", tuple(prefixes), count)
+
+    def addresses(self, prefix: str | None = None) -> tuple[str, ...]:
+        """The host's addresses (without length) in `prefix`, or in its first prefix."""
+        net = ipaddress.ip_network(prefix or self.prefixes[0])
+        if str(net) not in self.prefixes:
+            raise KeyError(f"{self.name} has no addresses in {prefix}")
+        return tuple(str(net.network_address + HOST_FIRST + i) for i in range(self.count))
+
+    def interfaces(self, prefix: str) -> tuple[str, tuple[str, ...]]:
+        """(router side address/len, host side addresses/len) in `prefix`."""
+        net = ipaddress.ip_network(prefix)
+        return f"{net.network_address + 1}/{net.prefixlen}", tuple(
+            f"{a}/{net.prefixlen}" for a in self.addresses(prefix)
+        )
+
+    @property
+    def gateway(self) -> str:
+        """The router's address on the link: the host's default gateway."""
+        return str(ipaddress.ip_network(self.prefixes[0]).network_address + 1)
