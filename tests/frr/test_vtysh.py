@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from lab_frr_helpers import frr_in_netns, frr_processes, private_netns, require_root_and_frr
-
 from st_netlab import wait_for
 
 from frrnode.errors import FrrError
