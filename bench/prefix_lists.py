@@ -88,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                     way(frr.vtysh)
                     seconds = time.perf_counter() - start
                     used = daemon_cpu(frr) - cpu
-                    shown = frr.vtysh.run("show ip prefix-list L")
-                    held = sum(1 for line in shown.splitlines() if line.strip().startswith("seq "))
+                    # One section per daemon and list (`BGP: ip prefix-list L: N entries`).
+                    shown = frr.vtysh.run("show ip prefix-list")
+                    bgp = shown.partition("BGP: ip prefix-list L:")[2]
+                    held = sum(1 for line in bgp.splitlines()[1:] if line.startswith("   seq "))
                     running = frr.vtysh.running_config().count("ip prefix-list L seq ")
                     if held != n or running != n:
                         raise SystemExit(f"{label}: bgpd holds {held}, running config shows {running} of {n}")

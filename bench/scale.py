@@ -177,7 +177,7 @@ def agent_figures(
 
                 passes, _ = agent.counts()
                 os.utime(config_path(directory, 3, "b"))
-                record("touch -> pass done (s)", agent.wait(lambda c, p=passes: c[0] > p, timeout=5))
+                record("touch -> pass done (s)", agent.wait(lambda c, p=passes: c[0] > p, timeout=20))
                 agent.settle()
             time.sleep(5)
             record("steady-state RSS (MiB)", agent.rss_mib())
