@@ -146,3 +146,52 @@ GADGET_CRD = {
 
 def dump(*objs: dict[str, Any]) -> str:
     return yaml.safe_dump_all(list(objs), sort_keys=False)
+
+
+class Webhook:
+    """A validating webhook for tests: HTTPS with a certificate of `ca` for `names`, answering
+    AdmissionReviews with `decide(request) -> response fields` (default: allow)."""
+
+    def __init__(self, ca: Any, names: list[str], path: str = "/validate") -> None:
+        self.ca = ca
+        self.names = names
+        self.path = path
+        self.reviews: list[dict[str, Any]] = []
+        self.decide: Callable[[dict[str, Any]], dict[str, Any]] = lambda _req: {"allowed": True}
+        self.delay = 0.0
+        self.port = 0
+        self._runner: Any = None
+
+    async def start(self, workdir: Path) -> int:
+        import asyncio
+        import ssl
+
+        from aiohttp import web
+
+        cert, key = self.ca.issue(self.names).write(workdir)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+
+        async def handle(request: web.Request) -> web.Response:
+            review = await request.json()
+            self.reviews.append(review)
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            response = {"uid": review["request"]["uid"], **self.decide(review["request"])}
+            return web.json_response(
+                {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
+            )
+
+        app = web.Application()
+        app.router.add_post(self.path, handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=ctx)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

@@ -40,13 +40,13 @@ def fields(buf: bytes) -> Fields:
             out.append((num, wire, value))
         elif wire == 2:
             length, pos = _varint(buf, pos)
-            out.append((num, wire, buf[pos:pos + length]))
+            out.append((num, wire, buf[pos : pos + length]))
             pos += length
         elif wire == 1:
-            out.append((num, wire, buf[pos:pos + 8]))
+            out.append((num, wire, buf[pos : pos + 8]))
             pos += 8
         elif wire == 5:
-            out.append((num, wire, buf[pos:pos + 4]))
+            out.append((num, wire, buf[pos : pos + 4]))
             pos += 4
         else:
             raise ValueError(f"unsupported protobuf wire type {wire}")
@@ -131,15 +131,18 @@ def decode(body: bytes) -> JSON:
     """The JSON form of a protobuf-encoded object, or a 415 for kinds this module cannot read."""
     if not body.startswith(MAGIC):
         raise ApiError(400, "BadRequest", "protobuf body without the k8s envelope")
-    unknown = _group(fields(body[len(MAGIC):]))
+    unknown = _group(fields(body[len(MAGIC) :]))
     type_meta = _group(fields(unknown.get(1, [b""])[0]))
     api_version = _str(type_meta.get(1, [b""])[0])
     kind = _str(type_meta.get(2, [b""])[0])
     decoder = DECODERS.get((api_version, kind))
     if decoder is None:
-        raise ApiError(415, "UnsupportedMediaType",
-                       f"the API server double cannot decode protobuf {api_version} {kind}; send JSON "
-                       "(kubectl apply -f / create -f)")
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"the API server double cannot decode protobuf {api_version} {kind}; send JSON "
+            "(kubectl apply -f / create -f)",
+        )
     g = _group(fields(unknown.get(2, [b""])[0]))
     obj: JSON = {"apiVersion": api_version, "kind": kind, "metadata": _meta(g[1][0]) if 1 in g else {}}
     obj.update(decoder(g))

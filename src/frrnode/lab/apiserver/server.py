@@ -152,6 +152,10 @@ class ApiServerDouble:
         """Forget the event history up to `rv` (default: now): older watches and continue tokens get 410."""
         return self.store.compact(rv)
 
+    def set_service_endpoint(self, service: str, namespace: str, host: str, port: int) -> None:
+        """Send calls to the webhook Service `<service>.<namespace>` to host:port (TLS name unchanged)."""
+        self.admission.service_endpoints[f"{service}.{namespace}"] = (host, port)
+
     async def go_down(self) -> None:
         """Become unreachable: watches end, connections drop, new connections are refused."""
         self.store.close_watches()
@@ -205,6 +209,9 @@ class RunningDouble:
 
     def compact(self, rv: int | None = None) -> int:
         return int(self.sync(self.double.compact, rv))
+
+    def set_service_endpoint(self, service: str, namespace: str, host: str, port: int) -> None:
+        self.sync(self.double.set_service_endpoint, service, namespace, host, port)
 
     def go_down(self) -> None:
         self.call(self.double.go_down())
