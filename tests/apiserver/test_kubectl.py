@@ -226,3 +226,70 @@ def test_generate_name_with_kubectl_create(kubectl: Kubectl, namespace: str) -> 
     assert name.startswith("node1-") and len(name) == len("node1-") + 5
     listed = yaml.safe_load(kubectl("get", "widgets", "-n", namespace, "-o", "yaml"))
     assert [i["metadata"]["name"] for i in listed["items"]] == [name]
+
+
+def test_apply_of_a_builtin_kind_uses_strategic_merge(kubectl: Kubectl, namespace: str) -> None:
+    def deployment(image: str, env: list[dict[str, str]], sidecar: bool) -> str:
+        containers: list[dict[str, object]] = [{"name": "main", "image": image, "env": env}]
+        if sidecar:
+            containers.append({"name": "side", "image": "side:1"})
+        return dump(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "d", "namespace": namespace},
+                "spec": {
+                    "selector": {"matchLabels": {"app": "d"}},
+                    "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": containers}},
+                },
+            }
+        )
+
+    kubectl(
+        "apply",
+        "-f",
+        "-",
+        stdin=deployment("main:1", [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], True),
+    )
+    # Someone else adds a container-level field kubectl apply does not own: it must survive.
+    kubectl(
+        "patch",
+        "deployment",
+        "d",
+        "-n",
+        namespace,
+        "--type=strategic",
+        "-p",
+        '{"spec":{"template":{"spec":{"containers":[{"name":"main","workingDir":"/w"}]}}}}',
+    )
+    kubectl("apply", "-f", "-", stdin=deployment("main:2", [{"name": "B", "value": "3"}], False))
+    got = kubectl.get("deployment", "d", "-n", namespace)
+    (main,) = got["spec"]["template"]["spec"]["containers"]
+    assert main["name"] == "main" and main["image"] == "main:2" and main["workingDir"] == "/w"
+    assert main["env"] == [{"name": "B", "value": "3"}]
+    assert got["metadata"]["generation"] == 3
+
+
+def test_owner_references_cascade(kubectl: Kubectl, namespace: str) -> None:
+    kubectl("apply", "-f", "-", stdin=widget("owner", namespace, size=1))
+    uid = kubectl.get("widget", "owner", "-n", namespace)["metadata"]["uid"]
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "owned",
+            "namespace": namespace,
+            "ownerReferences": [
+                {"apiVersion": "example.com/v1", "kind": "Widget", "name": "owner", "uid": uid}
+            ],
+        },
+    }
+    kubectl("apply", "-f", "-", stdin=dump(cm))
+    kubectl("delete", "widget", "owner", "-n", namespace)
+    assert "NotFound" in kubectl.run("get", "cm", "owned", "-n", namespace).stderr
+
+
+def test_explain_reads_the_crd_schema(kubectl: Kubectl) -> None:
+    out = kubectl("explain", "widgets.spec.mode")
+    assert "KIND:       Widget" in out and "FIELD: mode <string>" in out
+    assert out.split("ENUM:")[1].split()[:2] == ["a", "b"]

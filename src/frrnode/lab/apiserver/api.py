@@ -595,20 +595,11 @@ class Api:
 
     def _collect_garbage(self, owner_uid: str) -> None:
         """Background cascading deletion: dependents whose ownerReferences name the deleted uid."""
-        if not owner_uid:
-            return
-        seen: set[tuple[str, str]] = set()
-        for rt in self.registry.all():
-            if rt.storage_key in seen:
-                continue
-            seen.add(rt.storage_key)
-            for obj in list(self.store.items(rt.storage_key)):
-                refs = obj["metadata"].get("ownerReferences") or []
-                if any(r.get("uid") == owner_uid for r in refs):
-                    meta = obj["metadata"]
-                    final = self.store.remove(rt.storage_key, meta.get("namespace", ""), meta["name"])
-                    if final is not None:
-                        self._after_delete(rt, final)
+        for key, ns, name in self.store.dependents(owner_uid):
+            final = self.store.remove(key, ns, name)
+            rt = next((t for t in self.registry.all() if t.storage_key == key), None)
+            if final is not None and rt is not None:
+                self._after_delete(rt, final)
 
 
 def _fold_string_data(obj: JSON) -> None:

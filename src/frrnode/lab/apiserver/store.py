@@ -65,6 +65,8 @@ class Store:
         self._history: dict[Key, deque[Event]] = {}
         self._floor: dict[Key, int] = {}
         self._watchers: dict[Key, set[Watcher]] = {}
+        self._dependents: dict[str, set[tuple[Key, str, str]]] = {}
+        """owner uid -> objects whose ownerReferences name it (garbage collection without a scan)."""
 
     # ------------------------------------------------------------------ reads
 
@@ -91,14 +93,32 @@ class Store:
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
         objs[ident] = obj
+        self._index_owners(key, ident, old, obj)
         self._record(key, Event(self.rv, "MODIFIED" if old is not None else "ADDED", obj, old))
         return obj
+
+    def _index_owners(self, key: Key, ident: tuple[str, str], old: JSON | None, new: JSON | None) -> None:
+        for obj, add in ((old, False), (new, True)):
+            for ref in (obj or {}).get("metadata", {}).get("ownerReferences") or []:
+                uid = str(ref.get("uid", ""))
+                deps = self._dependents.setdefault(uid, set())
+                if add:
+                    deps.add((key, *ident))
+                else:
+                    deps.discard((key, *ident))
+                if not deps:
+                    del self._dependents[uid]
+
+    def dependents(self, owner_uid: str) -> list[tuple[Key, str, str]]:
+        """(resource, namespace, name) of the objects that name `owner_uid` in their ownerReferences."""
+        return sorted(self._dependents.get(owner_uid, ()))
 
     def remove(self, key: Key, namespace: str, name: str) -> JSON | None:
         objs = self._objects.get(key, {})
         old = objs.pop((namespace, name), None)
         if old is None:
             return None
+        self._index_owners(key, (namespace, name), old, None)
         self.rv += 1
         final = {**old, "metadata": {**old["metadata"], "resourceVersion": str(self.rv)}}
         self._record(key, Event(self.rv, "DELETED", final, old))
