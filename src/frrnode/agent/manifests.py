@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pydantic import BaseModel
 
 from frrnode.api.core import Node
-from frrnode.api.loader import Limits, Loaded, Resources, parse_file, read_manifest
+from frrnode.api.loader import Limits, Loaded, Resources, parse_file, path_order, read_manifest
 from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConfigError, Location
 from frrnode.model import ObjectRef
@@ -92,9 +92,9 @@ class NodeFilter:
         return kind == "Secret" or (kind == "FRRK8sConfiguration" and namespace in ("", self.namespace))
 
 
-def identity(path: Path) -> Identity | None:
+def identity(path: str) -> Identity | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
@@ -106,12 +106,12 @@ class ManifestCache:
     def __init__(self, flt: NodeFilter, limits: Limits | None = None):
         self.filter = flt
         self.limits = limits or Limits.from_env()
-        self.entries: dict[Path, _Entry] = {}
+        self.entries: dict[str, _Entry] = {}
         self.labels: dict[str, str] = flt.labels(())
         self.parses = 0
         """Files parsed so far (tests and benchmarks check that unchanged files are not)."""
 
-    def _parse(self, path: Path, ident: Identity, data: bytes, digest: bytes) -> _Entry:
+    def _parse(self, path: str, ident: Identity, data: bytes, digest: bytes) -> _Entry:
         self.parses += 1
         parsed = parse_file(path, data, default_namespace=self.filter.namespace, limits=self.limits)
         entry = _Entry(ident, digest, errors=parsed.errors, notes=parsed.notes)
@@ -128,7 +128,7 @@ class ManifestCache:
             doc.obj = None
         return doc
 
-    def _load(self, path: Path, old: _Entry | None) -> _Entry | None:
+    def _load(self, path: str, old: _Entry | None) -> _Entry | None:
         """The entry of `path` now (None: gone). Unchanged identity or content: the old entry."""
         ident = identity(path)
         if ident is None:
@@ -137,7 +137,7 @@ class ManifestCache:
             return old
         data, error = read_manifest(path, self.limits)
         if data is None:
-            if not path.exists():
+            if not os.path.exists(path):
                 return None
             return _Entry(ident, b"", errors=[error] if error else [])
         digest = hashlib.sha256(data).digest()
@@ -146,21 +146,25 @@ class ManifestCache:
             return old
         return self._parse(path, ident, data, digest)
 
-    def refresh(self, files: Iterable[Path], skip: Iterable[Path] = ()) -> bool:
-        """Bring the cache to the files found now (`files`); paths in `skip` (files still being
-        written, or directories) keep their last settled version, or stay absent. True when
-        anything the agent sees changed."""
+    def refresh(
+        self, found: Iterable[str], skip: Iterable[str] = (), scope: Iterable[str] | None = None
+    ) -> bool:
+        """Bring the cache up to date with the manifest files `found` now: all of them, or only
+        the paths in `scope` (then `found` lists those of them that are manifest files). Paths
+        in `skip` (files still being written, or directories) keep their last settled version,
+        or stay absent. True when anything the agent sees changed."""
         skipped = set(skip)
 
-        def held(path: Path) -> bool:
-            return bool(skipped) and (path in skipped or any(p in skipped for p in path.parents))
+        def held(path: str) -> bool:
+            return bool(skipped) and (path in skipped or any(path.startswith(s + os.sep) for s in skipped))
 
+        current = set(found)
+        candidates = self.entries.keys() if scope is None else set(scope) & self.entries.keys()
         changed = False
-        current = set(files)
-        for path in [p for p in self.entries if p not in current and not held(p)]:
+        for path in [p for p in candidates if p not in current and not held(p)]:
             del self.entries[path]
             changed = True
-        for path in sorted(current):
+        for path in current:
             if held(path):
                 continue
             old = self.entries.get(path)
@@ -172,7 +176,7 @@ class ManifestCache:
             elif new is not old:
                 self.entries[path] = new
                 changed = True
-        return self._relabel() or changed
+        return (changed and self._relabel()) or changed
 
     def _relabel(self) -> bool:
         """Follow a change of the node's labels: keep what now selects the node (parsing its file
@@ -195,14 +199,13 @@ class ManifestCache:
                 self._reparse(path, entry)
         return True
 
-    def _reparse(self, path: Path, entry: _Entry) -> None:
+    def _reparse(self, path: str, entry: _Entry) -> None:
         data, error = read_manifest(path, self.limits)
         if data is None:
             self.entries[path] = _Entry(entry.identity, b"", errors=[error] if error else [])
             return
-        self.entries[path] = self._parse(
-            path, identity(path) or entry.identity, data, hashlib.sha256(data).digest()
-        )
+        digest = hashlib.sha256(data).digest()
+        self.entries[path] = self._parse(path, identity(path) or entry.identity, data, digest)
 
     def resources(self) -> tuple[Resources, list[ConfigError], list[str]]:
         """The kept objects of every file (first definition wins), every error and every note."""
@@ -210,7 +213,7 @@ class ManifestCache:
         errors: list[ConfigError] = []
         notes: list[str] = []
         seen: dict[ObjectRef, Location] = {}
-        for path in sorted(self.entries):
+        for path in sorted(self.entries, key=path_order):
             entry = self.entries[path]
             errors += entry.errors
             notes += entry.notes

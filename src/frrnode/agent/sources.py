@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Protocol
 
 from frrnode.agent.manifests import ManifestCache, NodeFilter
 from frrnode.agent.watch import Change, TreeWatch
-from frrnode.api.loader import Limits, Resources, walk
+from frrnode.api.loader import MANIFEST_SUFFIXES, Limits, Resources, walk
 from frrnode.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ class DirectorySource:
         self.settle_max = settle_max
         self.burst_max = burst_max
         self.cache = ManifestCache(NodeFilter(node, namespace, node_labels), limits)
-        self._unsettled: dict[Path, tuple[float, float]] = {}
+        self._root = str(directory)
+        self._unsettled: dict[str, tuple[float, float]] = {}
         """path -> (first unsettled change, deadline) of paths still being written."""
         self._last: Snapshot | None = None
         self._missing = False
@@ -107,27 +109,29 @@ class DirectorySource:
             ),
         )
 
-    def _walk(self, watch: TreeWatch | None) -> list[Path] | None:
+    def _walk(self, watch: TreeWatch | None) -> list[str] | None:
         """The manifest files now (None: the directory is missing); (re)installs the watches
         before trusting a listing."""
+        files: list[str] = []
         for _ in range(10):
             if not self.directory.is_dir():
                 return None
-            files, dirs = walk(self.directory)
+            files, dirs = walk(self._root)
             if watch is None or not watch.sync(dirs):
-                return files
+                break
         return files
 
-    def _refresh(self, files: list[Path] | None) -> Snapshot | None:
-        """Bring the cache up to date; the new snapshot, or None when nothing changed."""
+    def _refresh(self, files: list[str] | None, scope: set[str] | None = None) -> Snapshot | None:
+        """Bring the cache up to date (all files, or only `scope`); the new snapshot, or None
+        when nothing changed."""
         if files is None:
             if self._missing and self._last is not None:
                 return None
             self._missing = True
             return self._missing_snapshot()
-        if self.directory in self._unsettled:
+        if self._root in self._unsettled:
             return None  # recreated or overflowed: wait until the whole tree is quiet
-        changed = self.cache.refresh(files, skip=self._unsettled)
+        changed = self.cache.refresh(files, skip=self._unsettled, scope=scope)
         if not changed and not self._missing and self._last is not None:
             return None
         self._missing = False
@@ -149,7 +153,8 @@ class DirectorySource:
     def _note(self, changes: list[Change], now: float) -> None:
         for change in changes:
             if change.settled:
-                for path in [p for p in self._unsettled if p == change.path or change.path in p.parents]:
+                inside = change.path + os.sep
+                for path in [p for p in self._unsettled if p == change.path or p.startswith(inside)]:
                     del self._unsettled[path]
                 continue
             first, _ = self._unsettled.get(change.path, (now, now))
@@ -190,7 +195,12 @@ class DirectorySource:
                 resync = now >= resync_at
                 if not changes and not expired and not resync:
                     continue
-                snapshot = await loop.run_in_executor(None, self._refresh, self._walk(watch))
+                if resync or expired or any(c.structural for c in changes):
+                    files, scope = self._walk(watch), None
+                else:  # only files changed: look at those, not at the whole tree
+                    scope = {c.path for c in changes}
+                    files = [p for p in scope if p.endswith(MANIFEST_SUFFIXES) and os.path.isfile(p)]
+                snapshot = await loop.run_in_executor(None, self._refresh, files, scope)
                 if snapshot is not None:
                     self._last = snapshot
                 elif not resync:

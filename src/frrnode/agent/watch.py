@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,12 @@ _PARENT = Mask.CREATE | Mask.DELETE | Mask.MOVED_FROM | Mask.MOVED_TO | Mask.ONL
 
 @dataclass(frozen=True)
 class Change:
-    path: Path
+    path: str
     settled: bool
+    structural: bool = True
+    """False for a change of one visible file in a watched directory: only that path needs
+    looking at; True when the tree's shape may have changed (directories, hidden names such as
+    kubelet's `..data`, the root itself, a queue overflow): the whole tree is walked again."""
 
 
 class TreeWatch:
@@ -55,8 +60,9 @@ class TreeWatch:
 
     def __init__(self, root: Path):
         self.root = root
+        self._root = str(root)
         self.inotify = Inotify()
-        self._dirs: dict[Path, tuple[Watch, tuple[int, int]]] = {}
+        self._dirs: dict[str, tuple[Watch, tuple[int, int]]] = {}
         self._parent: Watch | None = None
         self._watch_parent()
 
@@ -73,17 +79,15 @@ class TreeWatch:
     def close(self) -> None:
         self.inotify.close()
 
-    def sync(self, dirs: list[Path]) -> bool:
+    def sync(self, dirs: list[str]) -> bool:
         """Watch exactly `dirs` (visible directories of the tree, found by a walk). True when a
         watch was added: the caller walks again, so nothing created before it is missed."""
         added = False
         wanted = set(dirs)
         for path in dirs:
-            try:
-                st = path.stat()
-            except OSError:
+            key = self._key(path)
+            if key is None:
                 continue
-            key = (st.st_dev, st.st_ino)
             known = self._dirs.get(path)
             if known is not None and known[1] == key:
                 continue
@@ -104,14 +108,14 @@ class TreeWatch:
         return added
 
     @staticmethod
-    def _key(path: Path) -> tuple[int, int] | None:
+    def _key(path: str) -> tuple[int, int] | None:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             return None
         return (st.st_dev, st.st_ino)
 
-    def _visible(self, watch: Watch | None) -> list[Path]:
+    def _visible(self, watch: Watch | None) -> list[str]:
         if watch is None:
             return []
         return [p for p, (w, _) in self._dirs.items() if w.wd == watch.wd]
@@ -120,7 +124,7 @@ class TreeWatch:
         mask = event.mask
         if Mask.Q_OVERFLOW in mask:
             log.warning("inotify queue overflow: waiting for the directory to settle, then rescanning")
-            return [Change(self.root, settled=False)]
+            return [Change(self._root, settled=False)]
         if Mask.IGNORED in mask:
             return []
         watch = event.watch
@@ -129,21 +133,22 @@ class TreeWatch:
                 return []
             if str(event.name) != self.root.name:
                 return []
-            return [Change(self.root, settled=Mask.MOVED_TO in mask)]
+            return [Change(self._root, settled=Mask.MOVED_TO in mask)]
         dirs = self._visible(watch)
         if event.name is None:  # the watched directory itself was deleted or moved away
             return [Change(d, settled=False) for d in dirs]
         name = str(event.name)
+        hidden, is_dir = name.startswith("."), Mask.ISDIR in mask
         out = []
         for directory in dirs:
-            path = directory / name
-            if name.startswith(".") or mask & (Mask.MOVED_TO | Mask.DELETE | Mask.MOVED_FROM | Mask.ATTRIB):
+            path = os.path.join(directory, name)
+            if hidden or mask & (Mask.MOVED_TO | Mask.DELETE | Mask.MOVED_FROM | Mask.ATTRIB):
                 settled = True
-            elif Mask.CREATE in mask and Mask.ISDIR not in mask:
-                settled = path.is_symlink()
+            elif Mask.CREATE in mask and not is_dir:
+                settled = os.path.islink(path)
             else:
                 settled = False
-            out.append(Change(path, settled))
+            out.append(Change(path, settled, structural=hidden or is_dir))
         return out
 
     async def next(self, timeout: float | None, quiet: float, burst_max: float) -> list[Change]:

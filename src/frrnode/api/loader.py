@@ -359,11 +359,11 @@ def parse_manifest(
     return out
 
 
-def read_manifest(path: Path, limits: Limits | None = None) -> tuple[bytes | None, ConfigError | None]:
+def read_manifest(path: str | Path, limits: Limits | None = None) -> tuple[bytes | None, ConfigError | None]:
     """A file's bytes, or why it cannot be read (missing, unreadable, larger than the limit)."""
     limits = limits or Limits()
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
         return None, ConfigError(f"cannot read: {exc.strerror or exc}", location=Location(str(path)))
@@ -377,7 +377,7 @@ def read_manifest(path: Path, limits: Limits | None = None) -> tuple[bytes | Non
 
 
 def parse_file(
-    path: Path, data: bytes, *, default_namespace: str = "", limits: Limits | None = None
+    path: str | Path, data: bytes, *, default_namespace: str = "", limits: Limits | None = None
 ) -> ParsedFile:
     """`parse_manifest` of a file's bytes (UTF-8)."""
     try:
@@ -420,44 +420,50 @@ def load_documents(
     return out
 
 
-def walk(root: Path) -> tuple[list[Path], list[Path]]:
+def path_order(path: str) -> list[str]:
+    """Sort key of manifest paths, component by component (as `pathlib` orders them): every
+    reader lists files, and so picks the first of two duplicates, in the same order."""
+    return path.split(os.sep)
+
+
+def walk(root: str | Path) -> tuple[list[str], list[str]]:
     """The manifest files (`*.yaml`, `*.yml`) and directories under `root`, by their visible
     names: entries starting with `.` are skipped, symlinks followed (each directory once, so a
-    symlink loop ends). Both sorted. Unreadable entries are left out."""
-    files: list[Path] = []
-    dirs: list[Path] = []
+    symlink loop ends). Both sorted (`path_order`). Unreadable entries are left out."""
+    files: list[str] = []
+    dirs: list[str] = []
     seen: set[tuple[int, int]] = set()
-    pending = [root]
+    pending = [str(root)]
     while pending:
         directory = pending.pop()
         try:
-            st = directory.stat()
+            st = os.stat(directory)
             if (st.st_dev, st.st_ino) in seen:
                 continue
             seen.add((st.st_dev, st.st_ino))
             with os.scandir(directory) as entries:
-                found = [(e.name, e) for e in entries if not e.name.startswith(".")]
+                found = [e for e in entries if not e.name.startswith(".")]
         except OSError:
             continue
         dirs.append(directory)
-        for name, entry in found:
+        for entry in found:
             try:
                 if entry.is_dir():
-                    pending.append(directory / name)
-                elif name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
-                    files.append(directory / name)
+                    pending.append(entry.path)
+                elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
+                    files.append(entry.path)
             except OSError:
                 continue
-    return sorted(files), sorted(dirs)
+    return sorted(files, key=path_order), sorted(dirs, key=path_order)
 
 
 def manifest_files(paths: Sequence[str | Path]) -> list[Path]:
     """The YAML files named by `paths`: files as given, directories searched recursively (see
-    `walk`), sorted per directory."""
+    `walk`)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        files += walk(path)[0] if path.is_dir() else [path]
+        files += [Path(f) for f in walk(path)[0]] if path.is_dir() else [path]
     return files
 
 
