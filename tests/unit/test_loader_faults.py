@@ -174,3 +174,12 @@ def test_validate_reports_schema_and_rule_errors_of_other_files(tmp_path: Path) 
     assert "FRRConfiguration/frr-k8s-system/a spec.bgp.routers[0].neighbors[0].typo: unknown field" in err
     assert "FRRConfiguration/frr-k8s-system/b spec.bgp.routers[0].neighbors[0].address:" in err
     assert "invalid: 2 problem(s)" in err
+
+
+def test_an_unknown_field_is_named_whatever_its_key() -> None:
+    # Found by fuzzing: a comment line that lost its `#` became a key pydantic's path drops.
+    text = "What this file does: announce.\n" + dump(config("a", router()))
+    with pytest.raises(ConfigErrors) as exc:
+        load_documents(text, "f.yaml")
+    [error] = exc.value.errors
+    assert error.message == "unknown field" and error.path == "['What this file does']"

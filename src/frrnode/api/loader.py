@@ -187,6 +187,18 @@ def json_path(loc: Iterable[int | str]) -> str:
     return out
 
 
+def _error_path(error: Any) -> str:
+    """The field path of a pydantic error; an unknown field is named whatever its key (json_path
+    drops keys that look like pydantic's internal tags)."""
+    loc = tuple(error["loc"])
+    if error.get("type") == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        parent, key = json_path(loc[:-1]), loc[-1]
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            return f"{parent}.{key}" if parent else key
+        return f"{parent}[{key!r}]"
+    return json_path(loc)
+
+
 def _message(error: Any) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
@@ -255,9 +267,7 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: 
         obj = model.model_validate(doc)
     except ValidationError as exc:
         for err in exc.errors():
-            out.errors.append(
-                ConfigError(_message(err), obj=ref, path=json_path(err["loc"]), location=location)
-            )
+            out.errors.append(ConfigError(_message(err), obj=ref, path=_error_path(err), location=location))
         return
     assert ref is not None
     if default_namespace and kind in _AGENT_KINDS and ref.namespace != default_namespace:
