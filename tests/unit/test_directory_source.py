@@ -4,11 +4,13 @@ and the parse cache of issue 10 (a touch or a resync parses nothing)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
 from pathlib import Path
 
+import pytest
 from pl_helpers import config, dump, neighbor, node, router
 from source_helpers import RunningSource, asns, names, write_atomic
 from test_loader_faults import configmap_update, configmap_volume
@@ -272,3 +274,33 @@ def test_snapshots_do_not_change_the_result(tmp_path: Path) -> None:
         assert snapshot.resources is not None
         full = load_paths([tmp_path], default_namespace=NS)
         assert build_node_config(snapshot.resources, settings) == build_node_config(full, settings)
+
+
+# ---------------------------------------------------------------- item 11: notes reach the log and the status
+
+
+def test_notes_are_logged_once_and_reach_the_status(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from frrnode.agent.status import MAX_NOTES, build_node_state
+
+    (tmp_path / "a.yaml").write_text(cfg("a", ns="other"))
+    (tmp_path / "b.yaml").write_text(cfg("b"))
+    src = source(tmp_path)
+    with caplog.at_level(logging.INFO, logger="frrnode.agent.manifests"):
+        first = src.load()
+        write_atomic(tmp_path / "b.yaml", cfg("b", 65009))  # another file changes: no new note
+        src.load()
+    logged = [r.getMessage() for r in caplog.records if "FRRConfiguration/other/a" in r.getMessage()]
+    assert len(logged) == 1
+
+    class Applier:
+        def apply(self, text: str) -> ApplyResult:
+            return ApplyResult(changed=True, method="test", seconds=0.0)
+
+    reconciler = Reconciler(Settings("n1", namespace=NS), Applier())
+    reconciler.reconcile(first)
+    assert reconciler.state.notes == first.notes and len(first.notes) == 1
+    status = build_node_state("n1", "", notes=reconciler.state.notes).status
+    assert status.notes == list(first.notes)
+    assert build_node_state("n1", "").status.notes is None  # absent when there is nothing to say
+    many = build_node_state("n1", "", notes=[f"note {i}" for i in range(50)]).status.notes
+    assert many is not None and len(many) == MAX_NOTES and "31 more" in many[-1]
