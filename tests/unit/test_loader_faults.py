@@ -183,3 +183,14 @@ def test_an_unknown_field_is_named_whatever_its_key() -> None:
         load_documents(text, "f.yaml")
     [error] = exc.value.errors
     assert error.message == "unknown field" and error.path == "['What this file does']"
+
+
+def test_alias_bombs_are_refused_quickly() -> None:
+    # 9 levels of 10 aliases: a few hundred bytes that would expand to 10^9 nodes.
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    text = "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nspec:\n" + "\n".join("  " + ln for ln in lines)
+    with pytest.raises(ConfigErrors) as exc:
+        load_documents(text, "bomb.yaml")
+    [error] = exc.value.errors
+    assert error.location.file == "bomb.yaml" and "aliases" in error.message
