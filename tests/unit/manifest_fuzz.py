@@ -100,7 +100,7 @@ def _mutate(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         last = path[-1]
         op = rng.choice(["replace", "replace", "delete", "unknown", "wrap", "empty"])
         if op == "replace":
-            parent[last] = rng.choice(HOSTILE_VALUES)
+            parent[last] = copy.deepcopy(rng.choice(HOSTILE_VALUES))  # never share the pool
         elif op == "delete":
             del parent[last]
         elif op == "unknown" and isinstance(parent[last], dict):
