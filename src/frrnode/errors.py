@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from frrnode.model import ObjectRef
 
 
+def printable(text: str) -> str:
+    """`text` with every non-printable character escaped (`\\n`, `\\x1b`, `\\u2028`): user
+    strings quoted in a message or a log line can never start a line of their own."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class FrrNodeError(Exception):
     """Base of all frrnode errors."""
 
@@ -27,7 +35,8 @@ class Location:
     def __str__(self) -> str:
         if not self.file:
             return ""
-        return f"{self.file}#{self.document}" if self.document is not None else self.file
+        file = printable(self.file)
+        return f"{file}#{self.document}" if self.document is not None else file
 
 
 @dataclass
@@ -49,7 +58,8 @@ class ConfigError(FrrNodeError):
             where.append(str(self.obj))
         if self.path:
             where.append(self.path)
-        return f"{' '.join(where)}: {self.message}" if where else self.message
+        text = f"{' '.join(where)}: {self.message}" if where else self.message
+        return printable(text)
 
     def __hash__(self) -> int:
         return hash(str(self))
@@ -65,7 +75,7 @@ class ConflictError(ConfigError):
     def __str__(self) -> str:
         first = f"{self.obj} {self.path}".strip()
         second = f"{self.other} {self.other_path}".strip()
-        return f"conflict between {first} and {second}: {self.message}"
+        return printable(f"conflict between {first} and {second}: {self.message}")
 
     def __hash__(self) -> int:
         return hash(str(self))

@@ -61,6 +61,8 @@ class AgentState:
     applied_generations: dict[str, str] = field(default_factory=dict)
     """`FRRConfiguration/ns/name` -> generation (or content hash) that the running config reflects."""
     pending_generations: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    """The source's remarks on skipped objects (status `notes`)."""
     reconciles: int = 0
     conversion_failures: int = 0
     apply_failures: int = 0
@@ -161,6 +163,7 @@ class Reconciler:
 
     def reconcile(self, snapshot: Snapshot) -> Outcome:
         self.state.reconciles += 1
+        self.state.notes = snapshot.notes
         if snapshot.resources is None:
             return self._conversion_failed(snapshot.errors)
         self.state.secrets = self.state.secrets | _secret_values(snapshot.resources)

@@ -4,26 +4,32 @@ A source yields *full snapshots* (level-driven, like an informer cache resync), 
 reconciler always recomputes the node's config from everything it knows, so a lost event can never
 leave FRR half-updated. A snapshot that failed to load carries the errors instead of resources; the
 reconciler reports them and keeps FRR on its last good configuration.
+
+Protocol (kept compatible for other sources, e.g. the Kubernetes one):
+- `Snapshot.resources` may hold only the objects that can concern the node (a source that knows
+  the node may leave out FRRConfigurations that do not select it, other nodes' Nodes, status
+  objects); the pipeline's result must be the same as with everything.
+- `Snapshot.notes` (added, default empty): remarks about skipped objects (unknown kinds, other
+  namespaces), shown in the node's status. Sources log them once, when they first see them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import watchfiles
-
-from frrnode.api.loader import Resources, load_paths
-from frrnode.errors import ConfigError, ConfigErrors
+from frrnode.agent.manifests import ManifestCache, NodeFilter
+from frrnode.agent.watch import Change, TreeWatch
+from frrnode.api.loader import MANIFEST_SUFFIXES, Limits, Resources, walk
+from frrnode.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Snapshot:
     resources: Resources | None
     errors: tuple[ConfigError, ...] = ()
     taken_at: float = field(default_factory=time.time)
+    notes: tuple[str, ...] = ()
 
 
 class Source(Protocol):
@@ -41,57 +48,165 @@ class Source(Protocol):
     def snapshots(self) -> AsyncIterator[Snapshot]: ...
 
 
-def _is_manifest(change: watchfiles.Change, path: str) -> bool:
-    return path.endswith(MANIFEST_SUFFIXES)
-
-
 class DirectorySource:
-    """Manifests in a directory (recursively), watched with inotify through `watchfiles`.
+    """Manifests in a directory (recursively, as kubelet lays out a ConfigMap volume), watched
+    with inotify.
 
-    Editors and deployment tools write files in several steps; `watchfiles` groups the raw
-    inotify events of a burst (`step_ms`) and the reconciler coalesces again, so a burst of edits
-    gives one reload of the final state. The watch is installed *before* the first load, so a
-    file written while the agent starts is never missed; and every `resync` seconds without
-    events the directory is read again anyway (a safety net, cheap: an unchanged result does
-    not reach FRR).
+    When a change reaches the agent:
+    - Atomic changes (a file renamed into place, a deletion, kubelet's `..data` swap, the whole
+      directory renamed into place) are read at once.
+    - A file written in place or newly created is used only once it has not changed for
+      `settle` seconds (at most `settle_max` after its first change); until then the agent
+      keeps its previous version (or ignores it, if new), so a half-written file is never applied.
+    - A burst of events is read once, when no event came for `quiet` seconds (at most
+      `burst_max` after the first): a thousand edits give one or two passes.
+    - The directory deleted, or replaced by a rename or a copy: the watch follows the path.
+      While it is missing the snapshot is an error (FRR keeps its last good configuration,
+      the status says why) — never the empty set.
+    - Every `resync` seconds everything is checked again (stat only: unchanged files are not
+      read) and a snapshot yielded, so the reconciler also runs its periodic checks.
+
+    With `node`, snapshots hold only what can concern that node (see `agent.manifests`).
     """
 
-    def __init__(self, directory: Path, step_ms: int = 50, resync: float = 30.0):
+    def __init__(
+        self,
+        directory: Path,
+        step_ms: int = 200,
+        resync: float = 30.0,
+        *,
+        namespace: str = "",
+        node: str | None = None,
+        node_labels: Mapping[str, str] | None = None,
+        settle: float = 1.0,
+        settle_max: float = 10.0,
+        burst_max: float = 10.0,
+        limits: Limits | None = None,
+    ):
         self.directory = directory
-        self.step_ms = step_ms
+        self.quiet = step_ms / 1000
         self.resync = resync
+        self.settle = settle
+        self.settle_max = settle_max
+        self.burst_max = burst_max
+        self.cache = ManifestCache(NodeFilter(node, namespace, node_labels), limits)
+        self._root = str(directory)
+        self._unsettled: dict[str, tuple[float, float]] = {}
+        """path -> (first unsettled change, deadline) of paths still being written."""
+        self._last: Snapshot | None = None
+        self._missing = False
+
+    # ------------------------------------------------------------------ one scan
+
+    def _missing_snapshot(self) -> Snapshot:
+        return Snapshot(
+            resources=None,
+            errors=(
+                ConfigError(
+                    f"config directory {self.directory} does not exist (deleted or being replaced): "
+                    "FRR keeps its last good configuration"
+                ),
+            ),
+        )
+
+    def _walk(self, watch: TreeWatch | None) -> list[str] | None:
+        """The manifest files now (None: the directory is missing); (re)installs the watches
+        before trusting a listing."""
+        files: list[str] = []
+        for _ in range(10):
+            if not self.directory.is_dir():
+                return None
+            files, dirs = walk(self._root)
+            if watch is None or not watch.sync(dirs):
+                break
+        return files
+
+    def _refresh(self, files: list[str] | None, scope: set[str] | None = None) -> Snapshot | None:
+        """Bring the cache up to date (all files, or only `scope`); the new snapshot, or None
+        when nothing changed."""
+        if files is None:
+            if self._missing and self._last is not None:
+                return None
+            self._missing = True
+            return self._missing_snapshot()
+        if self._root in self._unsettled:
+            return None  # recreated or overflowed: wait until the whole tree is quiet
+        changed = self.cache.refresh(files, skip=self._unsettled, scope=scope)
+        if not changed and not self._missing and self._last is not None:
+            return None
+        self._missing = False
+        resources, errors, notes = self.cache.resources()
+        if errors:
+            return Snapshot(resources=None, errors=tuple(errors), notes=tuple(notes))
+        return Snapshot(resources=resources, notes=tuple(notes))
 
     def load(self) -> Snapshot:
-        try:
-            return Snapshot(resources=load_paths([self.directory]))
-        except ConfigErrors as exc:
-            return Snapshot(resources=None, errors=tuple(exc.errors))
-        except OSError as exc:
-            return Snapshot(resources=None, errors=(ConfigError(f"cannot read {self.directory}: {exc}"),))
+        """One full read (tests, `--once` style callers): the current snapshot."""
+        snapshot = self._refresh(self._walk(None))
+        if snapshot is not None:
+            self._last = snapshot
+        assert self._last is not None
+        return self._last
+
+    # ------------------------------------------------------------------ settling
+
+    def _note(self, changes: list[Change], now: float) -> None:
+        for change in changes:
+            if change.settled:
+                inside = change.path + os.sep
+                for path in [p for p in self._unsettled if p == change.path or p.startswith(inside)]:
+                    del self._unsettled[path]
+                continue
+            first, _ = self._unsettled.get(change.path, (now, now))
+            self._unsettled[change.path] = (first, min(now + self.settle, first + self.settle_max))
+            log.debug("%s is being written: waiting for it to settle", change.path)
+
+    def _expire(self, now: float) -> bool:
+        done = [p for p, (_, deadline) in self._unsettled.items() if deadline <= now]
+        for path in done:
+            del self._unsettled[path]
+        return bool(done)
+
+    # ------------------------------------------------------------------ the loop
 
     async def snapshots(self) -> AsyncIterator[Snapshot]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        changes = watchfiles.awatch(
-            self.directory,
-            watch_filter=_is_manifest,
-            debounce=self.step_ms,
-            step=self.step_ms,
-            recursive=True,
-            rust_timeout=int(self.resync * 1000),
-            yield_on_timeout=True,
-        )
-        # Advancing the generator creates the inotify watcher synchronously, before its first
-        # await: start it, let it run to that await, and only then read the directory.
-        pending = asyncio.ensure_future(anext(changes))
-        await asyncio.sleep(0.05)
+        watch = TreeWatch(self.directory)
+        loop = asyncio.get_running_loop()
         try:
-            yield await asyncio.to_thread(self.load)
+            self._last = await loop.run_in_executor(None, self._refresh, self._walk(watch))
+            assert self._last is not None
+            yield self._last
+            resync_at = time.monotonic() + self.resync
             while True:
-                batch = await pending
-                if batch:
-                    log.debug("manifest changes: %s", sorted(p for _, p in batch))
-                pending = asyncio.ensure_future(anext(changes))
-                yield await asyncio.to_thread(self.load)
+                now = time.monotonic()
+                wake = min([resync_at, *(d for _, d in self._unsettled.values())])
+                # A burst ends in time for the bound of a file that never stops changing.
+                burst = min(
+                    [
+                        self.burst_max,
+                        self.settle_max,
+                        *(f + self.settle_max - now for f, _ in self._unsettled.values()),
+                    ]
+                )
+                changes = await watch.next(max(0.0, wake - now), self.quiet, max(burst, self.quiet))
+                now = time.monotonic()
+                self._note(changes, now)
+                expired = self._expire(now)
+                resync = now >= resync_at
+                if not changes and not expired and not resync:
+                    continue
+                if resync or expired or any(c.structural for c in changes):
+                    files, scope = self._walk(watch), None
+                else:  # only files changed: look at those, not at the whole tree
+                    scope = {c.path for c in changes}
+                    files = [p for p in scope if p.endswith(MANIFEST_SUFFIXES) and os.path.isfile(p)]
+                snapshot = await loop.run_in_executor(None, self._refresh, files, scope)
+                if snapshot is not None:
+                    self._last = snapshot
+                elif not resync:
+                    continue
+                resync_at = time.monotonic() + self.resync
+                assert self._last is not None
+                yield self._last
         finally:
-            pending.cancel()
-            await changes.aclose()
+            watch.close()

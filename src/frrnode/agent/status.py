@@ -12,6 +12,8 @@ FRRNodeState.status
                                                           of the objects the running config reflects
                                                           (metadata.generation, or a content hash in
                                                           directory mode); empty until a config applied
+  notes                                                   objects the agent skipped and why (at most
+                                                          MAX_NOTES lines); absent when none
 BGPSessionState.status
   bgpStatus, bfdStatus, node, peer, vrf                   upstream
   receivedPrefixes                                        pre-policy (absent when FRR keeps no
@@ -55,6 +57,7 @@ LABEL_VRF = "frrk8s.metallb.io/vrf"
 RETRACTED = "<retracted>"
 
 _PASSWORD_RE = re.compile(r"password.*")
+MAX_NOTES = 20
 
 
 # ---------------------------------------------------------------- redaction and formatting
@@ -189,6 +192,7 @@ def build_node_state(
     last_conversion: ResultLike | None = None,
     applied_generations: Mapping[str, str | int] | None = None,
     secrets: Iterable[str] = (),
+    notes: Iterable[str] = (),
 ) -> FRRNodeState:
     """The node's FRRNodeState. Results' messages are used verbatim (`success`, FRR's error,
     `failed: ...`), except that passwords and `secrets` are redacted everywhere."""
@@ -208,8 +212,15 @@ def build_node_state(
             last_reload_time=_rfc3339(last_reload.at) if last_reload else None,
             last_conversion_time=_rfc3339(last_conversion.at) if last_conversion else None,
             applied_generations={k: str(v) for k, v in sorted((applied_generations or {}).items())},
+            notes=_capped(list(notes)) or None,
         ),
     )
+
+
+def _capped(notes: list[str]) -> list[str]:
+    if len(notes) <= MAX_NOTES:
+        return notes
+    return [*notes[: MAX_NOTES - 1], f"... and {len(notes) - MAX_NOTES + 1} more (see the agent's log)"]
 
 
 def _reload_text(text: str, result: ResultLike | None) -> str:

@@ -87,6 +87,7 @@ class StatusPublisher:
             last_conversion=state.last_conversion,
             applied_generations=state.applied_generations,
             secrets=state.secrets,
+            notes=state.notes,
         )
         sessions = build_session_states(self.settings.node_name, snapshot, namespace=self.settings.namespace)
         self.writer.write(node_state, [] if snapshot.error and not snapshot.sessions else sessions)

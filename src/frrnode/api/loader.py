@@ -2,12 +2,27 @@
 
 Every problem is collected (not only the first) and named precisely: file, document index,
 `Kind/namespace/name` and the JSON field path (`spec.bgp.routers[0].neighbors[1].asn`).
+User strings in messages and notes are escaped (`errors.printable`): a newline in a kind or a
+name cannot forge a log line.
+
+One rule for every reader (`validate`, `render`, the agent's directory source):
+- A namespaced object without `metadata.namespace` is in `default_namespace` (the agent's
+  namespace, as `kubectl apply -n` would put it), so the same object with and without
+  `namespace:` is one object, and defining it twice is a duplicate.
+- Objects of another namespace are loaded (validate checks them, like the webhook) with a note
+  saying the agent ignores them; objects of unknown kinds are skipped with a note.
+- Directories are read the way kubelet lays out ConfigMap/Secret volumes: entries whose name
+  starts with `.` (`..data`, `..2024_..`, editor swap files) are skipped, symlinks followed.
+- `Limits`: a file larger than `max_file_bytes` or with more than `max_documents` documents is
+  refused (environment `FRRNODE_MAX_FILE_BYTES`, `FRRNODE_MAX_DOCUMENTS` raise them), and so is
+  a document whose YAML aliases expand to more than `MAX_EXPANDED_NODES` nodes.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +38,7 @@ from frrnode.api.v1beta1 import (
     FRRK8sConfiguration,
     FRRNodeState,
 )
-from frrnode.errors import ConfigError, ConfigErrors, Location
+from frrnode.errors import ConfigError, ConfigErrors, Location, printable
 from frrnode.model import ObjectRef
 
 _KINDS: dict[tuple[str, str], type[BaseModel]] = {
@@ -35,6 +50,55 @@ _KINDS: dict[tuple[str, str], type[BaseModel]] = {
     ("v1", "Node"): Node,
 }
 _GROUPS = {"frrk8s.metallb.io": GROUP_VERSION, "": "v1"}
+_CLUSTER_SCOPED = ("Node", "FRRNodeState")
+_AGENT_KINDS = ("FRRConfiguration", "Secret", "FRRK8sConfiguration")
+"""Namespaced kinds the agent reads from its own namespace only."""
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+MAX_EXPANDED_NODES = 200_000
+"""YAML nodes one document may expand to through aliases (a "billion laughs" guard)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one manifest file may hold. Defaults fit 10,000 FRRConfigurations in one file."""
+
+    max_file_bytes: int = 16 * 1024 * 1024
+    max_documents: int = 10_000
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Defaults, raised (or lowered) by `FRRNODE_MAX_FILE_BYTES` / `FRRNODE_MAX_DOCUMENTS`."""
+
+        def number(name: str, default: int) -> int:
+            raw = os.environ.get(name, "").strip()
+            try:
+                return int(raw) if raw else default
+            except ValueError:
+                return default
+
+        return cls(
+            max_file_bytes=number("FRRNODE_MAX_FILE_BYTES", cls.max_file_bytes),
+            max_documents=number("FRRNODE_MAX_DOCUMENTS", cls.max_documents),
+        )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One valid object and where it was read."""
+
+    ref: ObjectRef
+    location: Location
+    obj: BaseModel
+
+
+@dataclass
+class ParsedFile:
+    """Everything one file gave: its valid objects, in document order, its errors and notes."""
+
+    objects: list[Loaded] = field(default_factory=list)
+    errors: list[ConfigError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,6 +126,31 @@ class Resources:
 
     def location(self, ref: ObjectRef | None) -> Location:
         return self.locations.get(ref, Location()) if ref is not None else Location()
+
+    def add(self, item: Loaded) -> ConfigError | None:
+        """Add one object; a second object with the same kind/namespace/name is an error."""
+        if item.ref in self.locations:
+            return ConfigError(
+                f"duplicate object (also defined at {self.locations[item.ref] or 'an earlier document'})",
+                obj=item.ref,
+                path="metadata.name",
+                location=item.location,
+            )
+        self.locations[item.ref] = item.location
+        obj = item.obj
+        if isinstance(obj, FRRConfiguration):
+            self.configurations.append(obj)
+        elif isinstance(obj, Secret):
+            self.secrets.append(obj)
+        elif isinstance(obj, Node):
+            self.nodes.append(obj)
+        elif isinstance(obj, FRRK8sConfiguration):
+            self.frrk8s_configurations.append(obj)
+        elif isinstance(obj, FRRNodeState):
+            self.node_states.append(obj)
+        elif isinstance(obj, BGPSessionState):
+            self.session_states.append(obj)
+        return None
 
 
 # libyaml's parser when available: ~10x faster on large manifests (the resolver stays Python).
@@ -98,6 +187,18 @@ def json_path(loc: Iterable[int | str]) -> str:
     return out
 
 
+def _error_path(error: Any) -> str:
+    """The field path of a pydantic error; an unknown field is named whatever its key (json_path
+    drops keys that look like pydantic's internal tags)."""
+    loc = tuple(error["loc"])
+    if error.get("type") == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        parent, key = json_path(loc[:-1]), loc[-1]
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            return f"{parent}.{key}" if parent else key
+        return f"{parent}[{key!r}]"
+    return json_path(loc)
+
+
 def _message(error: Any) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
@@ -123,32 +224,30 @@ def _ref(doc: dict[str, Any], kind: str) -> ObjectRef | None:
     )
 
 
-def _load_one(
-    doc: Any, location: Location, out: Resources, errors: list[ConfigError], default_namespace: str
-) -> None:
+def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: str) -> None:
     if doc is None:
         return
     if not isinstance(doc, dict):
-        errors.append(ConfigError("a document must be a mapping (an API object)", location=location))
+        out.errors.append(ConfigError("a document must be a mapping (an API object)", location=location))
         return
     kind = doc.get("kind")
     api_version = doc.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api_version, str):
-        errors.append(ConfigError("document has no apiVersion/kind", location=location))
+        out.errors.append(ConfigError("document has no apiVersion/kind", location=location))
         return
     if kind == "List" and api_version == "v1":
         items = doc.get("items") or []
         if not isinstance(items, list):
-            errors.append(ConfigError("List items must be a sequence", path="items", location=location))
+            out.errors.append(ConfigError("List items must be a sequence", path="items", location=location))
             return
         for item in items:
-            _load_one(item, location, out, errors, default_namespace)
+            _load_one(item, location, out, default_namespace)
         return
     model = _KINDS.get((api_version, kind))
     if model is None:
         group = api_version.rpartition("/")[0]
         if any(k == kind for _, k in _KINDS) and group in _GROUPS:
-            errors.append(
+            out.errors.append(
                 ConfigError(
                     f"unsupported apiVersion {api_version!r} for {kind} (expected {_GROUPS[group]!r})",
                     obj=_ref(doc, kind),
@@ -157,9 +256,9 @@ def _load_one(
                 )
             )
         else:
-            out.notes.append(f"{location}: skipped {api_version} {kind} (not used by frrnode)")
+            out.notes.append(printable(f"{location}: skipped {api_version} {kind} (not used by frrnode)"))
         return
-    if default_namespace and kind not in ("Node", "FRRNodeState"):
+    if default_namespace and kind not in _CLUSTER_SCOPED:
         meta = doc.get("metadata")
         if isinstance(meta, dict) and not meta.get("namespace"):
             doc = {**doc, "metadata": {**meta, "namespace": default_namespace}}
@@ -168,83 +267,240 @@ def _load_one(
         obj = model.model_validate(doc)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.append(ConfigError(_message(err), obj=ref, path=json_path(err["loc"]), location=location))
+            out.errors.append(ConfigError(_message(err), obj=ref, path=_error_path(err), location=location))
         return
     assert ref is not None
-    if ref in out.locations:
-        errors.append(
-            ConfigError(
-                f"duplicate object (also defined at {out.locations[ref] or 'an earlier document'})",
-                obj=ref,
-                path="metadata.name",
-                location=location,
+    if default_namespace and kind in _AGENT_KINDS and ref.namespace != default_namespace:
+        out.notes.append(
+            printable(
+                f"{location}: {ref} is in namespace {ref.namespace!r}: the agent only uses the objects "
+                f"of {default_namespace!r}"
             )
         )
-        return
-    out.locations[ref] = location
-    if isinstance(obj, FRRConfiguration):
-        out.configurations.append(obj)
-    elif isinstance(obj, Secret):
-        out.secrets.append(obj)
-    elif isinstance(obj, Node):
-        out.nodes.append(obj)
-    elif isinstance(obj, FRRK8sConfiguration):
-        out.frrk8s_configurations.append(obj)
-    elif isinstance(obj, FRRNodeState):
-        out.node_states.append(obj)
-    elif isinstance(obj, BGPSessionState):
-        out.session_states.append(obj)
+    out.objects.append(Loaded(ref, location, obj))
 
 
-def _parse(text: str, file: str, out: Resources, errors: list[ConfigError], default_namespace: str) -> None:
-    # Validate each document as soon as it is parsed: fewer live raw dicts, less GC work.
+def _mark(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    """One line, naming positions, never PyYAML's `in "<unicode string>"` (the file is the
+    error's location)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        where = _mark(exc.problem_mark)
+        parts = []
+        if exc.context:
+            context_at = _mark(exc.context_mark)
+            same = context_at == where or not context_at
+            parts.append(exc.context if same else f"{exc.context} ({context_at})")
+        parts += [p for p in (exc.problem, exc.note) if p]
+        return f"invalid YAML{f' ({where})' if where else ''}: {': '.join(parts) or 'syntax error'}"
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"invalid YAML (character {exc.position}): {exc.reason}"
+    return "invalid YAML: " + str(exc).split("\n", 1)[0]
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes `node` stands for once every alias is expanded (shared nodes counted each time)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    sizes[id(node)] = size
+    return min(size, MAX_EXPANDED_NODES + 1)
+
+
+def _documents(text: str) -> Iterator[Any]:
+    """`yaml.load_all`, refusing documents that aliases blow up (checked only when the text
+    has an alias at all: `*` does not occur otherwise)."""
+    loader = _Loader(text)
+    check = "*" in text
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if check and node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                raise _TooLarge(
+                    f"a document expands to more than {MAX_EXPANDED_NODES} YAML nodes through aliases"
+                )
+            yield loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def parse_manifest(
+    text: str, file: str = "<string>", *, default_namespace: str = "", limits: Limits | None = None
+) -> ParsedFile:
+    """Every object, error and note of one multi-document YAML text (a file's content).
+
+    Each document is validated as soon as it is parsed: fewer live raw dicts, less GC work.
+    """
+    limits = limits or Limits()
+    out = ParsedFile()
     parsed = 0
     try:
-        for doc in yaml.load_all(text, Loader=_Loader):
-            _load_one(doc, Location(file, parsed), out, errors, default_namespace)
+        for doc in _documents(text):
+            if parsed >= limits.max_documents:
+                return ParsedFile(
+                    errors=[
+                        ConfigError(
+                            f"more than {limits.max_documents} documents in one file: refused whole "
+                            "(split it, or raise the limit with FRRNODE_MAX_DOCUMENTS)",
+                            location=Location(file),
+                        )
+                    ]
+                )
+            _load_one(doc, Location(file, parsed), out, default_namespace)
             parsed += 1
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        errors.append(ConfigError(f"invalid YAML{where}: {exc}", location=Location(file, parsed)))
+        out.errors.append(ConfigError(_yaml_message(exc), location=Location(file, parsed)))
+    except RecursionError:
+        out.errors.append(ConfigError("invalid YAML: nested too deeply", location=Location(file, parsed)))
+    except _TooLarge as exc:
+        out.errors.append(ConfigError(f"refused: {exc}", location=Location(file, parsed)))
+    return out
 
 
-def load_documents(text: str, file: str = "<string>", *, default_namespace: str = "") -> Resources:
+def read_manifest(path: str | Path, limits: Limits | None = None) -> tuple[bytes | None, ConfigError | None]:
+    """A file's bytes, or why it cannot be read (missing, unreadable, larger than the limit)."""
+    limits = limits or Limits()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_file_bytes + 1)
+    except OSError as exc:
+        return None, ConfigError(f"cannot read: {exc.strerror or exc}", location=Location(str(path)))
+    if len(data) > limits.max_file_bytes:
+        return None, ConfigError(
+            f"file larger than {limits.max_file_bytes} bytes: refused "
+            "(split it, or raise the limit with FRRNODE_MAX_FILE_BYTES)",
+            location=Location(str(path)),
+        )
+    return data, None
+
+
+def parse_file(
+    path: str | Path, data: bytes, *, default_namespace: str = "", limits: Limits | None = None
+) -> ParsedFile:
+    """`parse_manifest` of a file's bytes (UTF-8)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ParsedFile(
+            errors=[
+                ConfigError(
+                    f"cannot read: not UTF-8 ({exc.reason} at byte {exc.start})", location=Location(str(path))
+                )
+            ]
+        )
+    return parse_manifest(text, str(path), default_namespace=default_namespace, limits=limits)
+
+
+def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:
+    """The objects of several files as one `Resources` (first definition wins), and every error."""
+    out = Resources()
+    errors: list[ConfigError] = []
+    for parsed in files:
+        errors += parsed.errors
+        out.notes += parsed.notes
+        for item in parsed.objects:
+            duplicate = out.add(item)
+            if duplicate is not None:
+                errors.append(duplicate)
+    return out, errors
+
+
+def load_documents(
+    text: str, file: str = "<string>", *, default_namespace: str = "", limits: Limits | None = None
+) -> Resources:
     """Load every object of a multi-document YAML string. Raises `ConfigErrors` with all problems.
 
     `default_namespace` is given to namespaced objects that have none (as `kubectl apply -n`).
     """
-    out = Resources()
-    errors: list[ConfigError] = []
-    _parse(text, file, out, errors, default_namespace)
+    out, errors = collect([parse_manifest(text, file, default_namespace=default_namespace, limits=limits)])
     if errors:
         raise ConfigErrors(errors)
     return out
 
 
+def path_order(path: str) -> list[str]:
+    """Sort key of manifest paths, component by component (as `pathlib` orders them): every
+    reader lists files, and so picks the first of two duplicates, in the same order."""
+    return path.split(os.sep)
+
+
+def walk(root: str | Path) -> tuple[list[str], list[str]]:
+    """The manifest files (`*.yaml`, `*.yml`) and directories under `root`, by their visible
+    names: entries starting with `.` are skipped, symlinks followed (each directory once, so a
+    symlink loop ends). Both sorted (`path_order`). Unreadable entries are left out."""
+    files: list[str] = []
+    dirs: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    pending = [str(root)]
+    while pending:
+        directory = pending.pop()
+        try:
+            st = os.stat(directory)
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(directory) as entries:
+                found = [e for e in entries if not e.name.startswith(".")]
+        except OSError:
+            continue
+        dirs.append(directory)
+        for entry in found:
+            try:
+                if entry.is_dir():
+                    pending.append(entry.path)
+                elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
+                    files.append(entry.path)
+            except OSError:
+                continue
+    return sorted(files, key=path_order), sorted(dirs, key=path_order)
+
+
 def manifest_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The YAML files named by `paths`: files as given, directories searched recursively, sorted."""
+    """The YAML files named by `paths`: files as given, directories searched recursively (see
+    `walk`)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
-        else:
-            files.append(path)
+        files += [Path(f) for f in walk(path)[0]] if path.is_dir() else [path]
     return files
 
 
-def load_paths(paths: Sequence[str | Path], *, default_namespace: str = "") -> Resources:
+def load_paths_partial(
+    paths: Sequence[str | Path], *, default_namespace: str = "", limits: Limits | None = None
+) -> tuple[Resources, list[ConfigError]]:
+    """Every valid object of the files and directories in `paths`, and every error: an invalid
+    file or object does not hide the others (`validate` checks them all)."""
+    limits = limits or Limits.from_env()
+
+    def parsed() -> Iterator[ParsedFile]:
+        for path in manifest_files(paths):
+            data, error = read_manifest(path, limits)
+            if data is None:
+                assert error is not None
+                yield ParsedFile(errors=[error])
+            else:
+                yield parse_file(path, data, default_namespace=default_namespace, limits=limits)
+
+    return collect(parsed())
+
+
+def load_paths(
+    paths: Sequence[str | Path], *, default_namespace: str = "", limits: Limits | None = None
+) -> Resources:
     """Load every object from files and directories (`*.yaml`/`*.yml`, sorted). Raises `ConfigErrors`."""
-    out = Resources()
-    errors: list[ConfigError] = []
-    for path in manifest_files(paths):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(ConfigError(f"cannot read: {exc}", location=Location(str(path))))
-            continue
-        _parse(text, str(path), out, errors, default_namespace)
+    out, errors = load_paths_partial(paths, default_namespace=default_namespace, limits=limits)
     if errors:
         raise ConfigErrors(errors)
     return out

@@ -368,6 +368,8 @@ class FRRNodeStateStatus(Strict):
     last_reload_time: str | None = Field(default=None, alias="lastReloadTime")
     last_conversion_time: str | None = Field(default=None, alias="lastConversionTime")
     applied_generations: dict[str, str] = Field(default_factory=dict, alias="appliedGenerations")
+    notes: list[str] | None = None
+    """Objects the agent skipped and why (unknown kinds, other namespaces); absent when none."""
 
 
 class FRRNodeState(_Object):

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from frrnode.api.loader import Resources, load_paths
+from frrnode.api.loader import Resources, load_paths, load_paths_partial
 from frrnode.cli import app
 from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
 from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all, warnings
@@ -64,14 +64,16 @@ def validate(paths: PathsArg, namespace: NamespaceOpt = DEFAULT_NAMESPACE) -> No
     Exit 0 when all is valid. A Secret missing from PATHS is reported as pending (the agent
     would wait for it) and does not fail the check.
     """
-    resources = _load(paths, namespace)
+    # An invalid file or object does not hide the others: their rules and conflicts are checked too.
+    resources, load_errors = load_paths_partial(paths, default_namespace=namespace)
+    _print_errors(load_errors)
     for note in resources.notes:
         _err.print(f"[dim]note[/] {escape(note)}")
     for remark in warnings(resources):
         _err.print(f"[bold yellow]warning[/] {escape(remark)}")
     errors = validate_all(resources, namespace)
     _print_errors(errors, resources)
-    failing = [e for e in errors if not e.transient]
+    failing = [*load_errors, *(e for e in errors if not e.transient)]
     counts = f"{len(resources.configurations)} FRRConfiguration(s), {len(resources.nodes)} Node(s)"
     if failing:
         _err.print(f"[bold red]invalid[/]: {len(failing)} problem(s) in {counts}")

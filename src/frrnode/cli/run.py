@@ -60,7 +60,13 @@ def build_agent(
         secrets=lambda: reconciler.state.secrets,
     )
     return Agent(
-        DirectorySource(config_dir, resync=resync),
+        DirectorySource(
+            config_dir,
+            resync=resync,
+            namespace=settings.namespace,
+            node=settings.node_name,
+            node_labels=settings.node_labels,
+        ),
         reconciler,
         debounce=debounce,
         observers=observers,
@@ -115,6 +121,9 @@ def run(
     )
     if applier not in ("incremental", "reload"):
         raise typer.BadParameter("must be incremental or reload", param_hint="--applier")
+    if not config_dir.is_dir():
+        # Never create it: a mistyped path would apply the empty set and delete every neighbor.
+        raise typer.BadParameter(f"{config_dir} is not a directory", param_hint="--config-dir")
     settings = Settings(
         node_name=node,
         hostname=hostname or socket.gethostname(),
