@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from frrnode.api.core import BASIC_AUTH
 from frrnode.api.v1beta1 import LabelSelector
-from frrnode.kube.resources import key_of, labels_of, meta, name_of
+from frrnode.kube.resources import API_VERSION, key_of, labels_of, meta, name_of
 from frrnode.pipeline.select import matches, selector_errors
 
 Key = tuple[str, str]
@@ -76,11 +76,12 @@ def slim_secret(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def slim_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """An FRRConfiguration or FRRK8sConfiguration as the pipeline reads it."""
+def slim_object(obj: dict[str, Any], kind: str = "FRRConfiguration") -> dict[str, Any]:
+    """An FRRConfiguration or FRRK8sConfiguration as the pipeline reads it (list items of
+    some servers carry no apiVersion/kind: they are set here)."""
     return {
-        "apiVersion": obj.get("apiVersion"),
-        "kind": obj.get("kind"),
+        "apiVersion": API_VERSION,
+        "kind": kind,
         "metadata": _slim_meta(obj),
         "spec": copy.deepcopy(obj.get("spec") or {}),
     }

@@ -45,7 +45,7 @@ class KubernetesSource:
         self.node = ObjectStore(slim_node)
         self.configs = SelectedConfigs(self._labels())
         self.secrets = ObjectStore(slim_secret)
-        self.frrk8s = ObjectStore(slim_object)
+        self.frrk8s = ObjectStore(lambda obj: slim_object(obj, "FRRK8sConfiguration"))
         self._changed = asyncio.Event()
         self.node_informer = Informer(node_lw, self.node, self._node_changed)
         self.configs_informer = Informer(configs_lw, self.configs, self._changed.set)
