@@ -168,3 +168,34 @@ def test_https_review_healthz_and_certificate_reload(tmp_path: Path) -> None:
             await server.stop()
 
     asyncio.run(body())
+
+
+def test_many_nodes_merge_once_per_alike_group_and_say_so() -> None:
+    idx = AdmissionIndex(NS)
+    idx.nodes.begin()
+    for i in range(40):
+        idx.nodes.stage(node(f"m{i}"))
+    idx.nodes.commit()
+    idx.configs.begin()
+    for i in range(40):
+        obj = config(f"own-{i}", 64513, {"kubernetes.io/hostname": f"m{i}"})
+        obj["spec"]["bgp"]["routers"][0]["prefixes"] = [f"192.0.2.{i}/32"]  # differs per node
+        idx.configs.stage(obj)
+    idx.configs.commit()
+    ok = idx.review("CREATE", config("all-same-asn", 64513))
+    assert ok.allowed and ok.nodes == 40 and ok.merges == 1
+    bad = idx.review("CREATE", config("all-other-asn", 64999))
+    assert not bad.allowed and bad.merges == 1 and len(bad.errors) == 1
+    assert "the same with 39 more object(s) like FRRConfiguration/frr-k8s-system/own-0" in bad.message
+
+
+def test_existing_conflicts_are_not_blamed_on_a_new_object() -> None:
+    idx = index()
+    # Two existing objects already disagree on n1 (admitted before the webhook existed).
+    idx.configs.apply("ADDED", config("old-conflict", 64777, {"kubernetes.io/hostname": "n1"}))
+    unrelated = config("unrelated", 64513, {"kubernetes.io/hostname": "n1"})
+    unrelated["spec"]["bgp"]["routers"][0]["neighbors"][0]["address"] = "172.30.0.9"
+    verdict = idx.review("CREATE", unrelated)
+    assert verdict.allowed, verdict.message
+    verdict = idx.review("CREATE", config("third-asn", 64888, {"kubernetes.io/hostname": "n1"}))
+    assert not verdict.allowed and "third-asn" in verdict.message
