@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from frrnode.kube.client import Gone
-from frrnode.kube.resources import resource_version_of
+from frrnode.kube.resources import key_of, resource_version_of
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,9 @@ class Informer:
                 self.stats.bookmarks += 1
             elif event in ("ADDED", "MODIFIED", "DELETED"):
                 self.stats.events += 1
-                if self.store.apply(event, obj):
+                changed = self.store.apply(event, obj)
+                log.debug("%s: %s %s/%s %s%s", self.name, event, *key_of(obj), version, " changed" * changed)
+                if changed:
                     self.on_change()
             self.backoff.reset()
             if version:

@@ -48,12 +48,12 @@ class KubernetesSource:
         self.frrk8s = ObjectStore(lambda obj: slim_object(obj, "FRRK8sConfiguration"))
         self._changed = asyncio.Event()
         self.node_informer = Informer(node_lw, self.node, self._node_changed)
-        self.configs_informer = Informer(configs_lw, self.configs, self._changed.set)
+        self.configs_informer = Informer(configs_lw, self.configs, lambda: self._change("FRRConfiguration"))
         self.informers = (
             self.node_informer,
             self.configs_informer,
-            Informer(secrets_lw, self.secrets, self._changed.set),
-            Informer(frrk8s_lw, self.frrk8s, self._changed.set),
+            Informer(secrets_lw, self.secrets, lambda: self._change("Secret")),
+            Informer(frrk8s_lw, self.frrk8s, lambda: self._change("FRRK8sConfiguration")),
         )
         self.snapshots_built = 0
 
@@ -80,11 +80,15 @@ class KubernetesSource:
         node = self._node_obj()
         return {HOSTNAME_LABEL: self.node_name, **(r.labels_of(node) if node else {})}
 
+    def _change(self, what: str) -> None:
+        log.debug("%s changed for node %s", what, self.node_name)
+        self._changed.set()
+
     def _node_changed(self) -> None:
         if self.configs.set_labels(self._labels()) and self.configs.missing_bodies:
             log.info("node %s labels changed: listing FRRConfigurations again", self.node_name)
             self.configs_informer.request_relist()
-        self._changed.set()
+        self._change("Node")
 
     @property
     def synced(self) -> bool:
