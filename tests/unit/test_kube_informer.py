@@ -185,3 +185,28 @@ def test_label_change_relists_before_anything_is_built(during_list: bool) -> Non
         task.cancel()
 
     run(body)
+
+
+LABEL_SETS = [{}, {"a": "1"}, {"a": "2"}, {"a": "1", "b": "x"}, {"b": "y"}, {"kubernetes.io/hostname": "n1"}]
+SELECTORS = [
+    {},
+    {"matchLabels": {"a": "1"}},
+    {"matchLabels": {"a": "1", "b": "x"}},
+    {"matchExpressions": [{"key": "a", "operator": "In", "values": ["1", "2"]}]},
+    {"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["1"]}]},
+    {"matchExpressions": [{"key": "b", "operator": "Exists"}]},
+    {"matchExpressions": [{"key": "b", "operator": "DoesNotExist"}]},
+    {"matchLabels": {"a": "1"}, "matchExpressions": [{"key": "b", "operator": "In", "values": ["x"]}]},
+]
+
+
+@pytest.mark.parametrize("selector", SELECTORS)
+def test_compact_selector_matches_like_the_pipeline(selector: dict[str, Any]) -> None:
+    from frrnode.api.v1beta1 import LabelSelector
+    from frrnode.pipeline.select import matches
+
+    cache = SelectedConfigs()
+    compact = cache._selector({"spec": {"nodeSelector": selector}})
+    model = LabelSelector.model_validate(selector)
+    for labels in LABEL_SETS:
+        assert compact.selects(labels) == matches(model, labels), (selector, labels)

@@ -10,7 +10,6 @@ informer for a relist (and is unsynced until then), so no snapshot is ever built
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,7 +18,8 @@ from pydantic import ValidationError
 from frrnode.api.core import BASIC_AUTH
 from frrnode.api.v1beta1 import LabelSelector
 from frrnode.kube.resources import API_VERSION, key_of, labels_of, meta, name_of
-from frrnode.pipeline.select import matches, selector_errors
+from frrnode.pipeline.index import SelectorKey, selector_key
+from frrnode.pipeline.select import selector_errors
 
 Key = tuple[str, str]
 
@@ -88,15 +88,36 @@ def slim_object(obj: dict[str, Any], kind: str = "FRRConfiguration") -> dict[str
 
 
 class _Selector:
-    """A parsed nodeSelector; `None` model when it cannot be evaluated (the pipeline reports why)."""
+    """A parsed nodeSelector in the compact, hashable form of `pipeline.index.selector_key`
+    (a pydantic model per object would cost ~1 KB each at 6,000 objects); `None` when it cannot
+    be evaluated, which selects (the pipeline reports why). Same semantics as
+    `pipeline.select.matches` (tests compare the two)."""
 
-    __slots__ = ("model",)
+    __slots__ = ("key",)
 
-    def __init__(self, model: LabelSelector | None):
-        self.model = model
+    def __init__(self, key: SelectorKey | None):
+        self.key = key
 
     def selects(self, labels: Mapping[str, str]) -> bool:
-        return self.model is None or matches(self.model, labels)
+        if self.key is None:
+            return True
+        pairs, expressions = self.key
+        if any(labels.get(k) != v for k, v in pairs):
+            return False
+        for key, operator, values in expressions:
+            present = key in labels
+            if operator == "In" and not (present and labels[key] in values):
+                return False
+            if operator == "NotIn" and present and labels[key] in values:
+                return False
+            if operator == "Exists" and not present:
+                return False
+            if operator == "DoesNotExist" and present:
+                return False
+        return True
+
+
+_INVALID = _Selector(None)
 
 
 class SelectedConfigs:
@@ -113,22 +134,21 @@ class SelectedConfigs:
         self.bodies: dict[Key, dict[str, Any]] = {}
         self.missing_bodies = False
         """Set when a label change made an object select the node whose body was dropped."""
-        self._interned: dict[str, _Selector] = {}
+        self._interned: dict[SelectorKey, _Selector] = {}
         self._staged: tuple[dict[Key, _Selector], dict[Key, dict[str, Any]]] | None = None
 
     def _selector(self, obj: dict[str, Any]) -> _Selector:
         raw = (obj.get("spec") or {}).get("nodeSelector") or {}
-        text = json.dumps(raw, sort_keys=True)
-        found = self._interned.get(text)
+        try:
+            model = LabelSelector.model_validate(raw)
+        except ValidationError:
+            return _INVALID
+        if selector_errors(model):
+            return _INVALID
+        key = selector_key(model)
+        found = self._interned.get(key)
         if found is None:
-            try:
-                model: LabelSelector | None = LabelSelector.model_validate(raw)
-            except ValidationError:
-                model = None
-            if model is not None and selector_errors(model):
-                model = None
-            found = _Selector(model)
-            self._interned[text] = found
+            found = self._interned[key] = _Selector(key)
         return found
 
     def _add(
@@ -190,5 +210,5 @@ class SelectedConfigs:
         return changed
 
     def _gc_interned(self) -> None:
-        live = {id(s) for s in self.selectors.values()}
-        self._interned = {k: s for k, s in self._interned.items() if id(s) in live}
+        live = {s.key for s in self.selectors.values()}
+        self._interned = {k: s for k, s in self._interned.items() if k in live}
