@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -127,6 +127,12 @@ class _Configs:
         self.objects: dict[ObjectRef, _Indexed] = {}
         self.by_key: dict[IndexKey, set[ObjectRef]] = {}
         self._staged: dict[Key, dict[str, Any]] = {}
+        self._interned: dict[Hashable, int] = {}
+
+    def intern(self, key: Hashable) -> int:
+        """A small int per distinct content key (kept for the life of the process: bounded by
+        the distinct neighbors and routers ever seen)."""
+        return self._interned.setdefault(key, len(self._interned))
 
     def begin(self) -> None:
         self._staged = {}
@@ -156,7 +162,10 @@ class _Configs:
                 self._add(
                     ref,
                     _Indexed(
-                        config.spec.node_selector, fragment, interaction_keys(fragment), _Parts(fragment)
+                        config.spec.node_selector,
+                        fragment,
+                        interaction_keys(fragment),
+                        _Parts(fragment, self.intern),
                     ),
                 )
         return True
@@ -239,24 +248,22 @@ class _Parts:
     """An object cut into what a merge can conflict on (routers without neighbors, prefixes
     and imports, which only add up; policy-only neighbors; BFD profiles), each piece with a
     content key that leaves out the object's name: objects of different nodes that declare the
-    same neighbor alike have equal keys, and merge alike."""
+    same neighbor alike have equal keys, and merge alike. `intern` turns each key into a small
+    int once, so that comparing thousands of them per review costs nothing."""
 
-    def __init__(self, fragment: ConfigFragment):
+    def __init__(self, fragment: ConfigFragment, intern: Callable[[Hashable], int]):
         self.source = fragment.source
         self.routers: dict[str, RouterFragment] = {}
-        self.router_keys: dict[str, Hashable] = {}
-        self.neighbors: dict[str, list[tuple[str, NeighborFragment, Hashable]]] = {}
+        self.router_keys: dict[str, int] = {}
+        self.neighbors: dict[str, list[tuple[str, NeighborFragment, int]]] = {}
         for rfrag in fragment.routers:
             vrf = rfrag.router.vrf
             router = replace(rfrag.router, prefixes_v4=(), prefixes_v6=(), imports=())
             self.routers[vrf] = replace(rfrag, router=router, neighbors=[])
-            self.router_keys[vrf] = (
-                router,
-                rfrag.origin.path,
-                rfrag.evpn_path,
-                tuple(sorted(rfrag.l2vni_paths.items())),
+            self.router_keys[vrf] = intern(
+                (router, rfrag.origin.path, rfrag.evpn_path, tuple(sorted(rfrag.l2vni_paths.items())))
             )
-            pieces: list[tuple[str, NeighborFragment, Hashable]] = []
+            pieces: list[tuple[str, NeighborFragment, int]] = []
             for nfrag in rfrag.neighbors:
                 kept = _policy_only(nfrag)
                 key = (
@@ -265,9 +272,10 @@ class _Parts:
                     tuple(sorted(kept.field_paths.items())),
                     tuple(sorted(kept.local_pref_paths.items())),
                 )
-                pieces.append((nfrag.neighbor.id, kept, key))
+                pieces.append((nfrag.neighbor.id, kept, intern(key)))
             self.neighbors[vrf] = pieces
         self.bfd = {p.name: (p, o) for p, o in fragment.bfd_profiles}
+        self.bfd_keys = {p.name: intern((p, o.path)) for p, o in fragment.bfd_profiles}
 
     def signature(self, scope: _Scope) -> Hashable:
         return (
@@ -280,11 +288,7 @@ class _Parts:
                 for vrf in sorted(scope.vrfs)
                 if vrf in self.routers
             ),
-            tuple(
-                (name, self.bfd[name][0], self.bfd[name][1].path)
-                for name in sorted(scope.bfd)
-                if name in self.bfd
-            ),
+            tuple((name, self.bfd_keys[name]) for name in sorted(scope.bfd) if name in self.bfd),
         )
 
     def assemble(self, scope: _Scope) -> ConfigFragment:
