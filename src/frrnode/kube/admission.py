@@ -63,6 +63,8 @@ class _Nodes:
 
     def __init__(self, index: NodeIndex):
         self.index = index
+        self.epoch = 0
+        """Bumped whenever the set of nodes or a node's labels changes (selection caches expire)."""
         self._staged: dict[str, dict[str, str]] = {}
 
     def begin(self) -> None:
@@ -79,6 +81,7 @@ class _Nodes:
         for name, labels in self._staged.items():
             self.index.upsert(name, labels)
         self._staged = {}
+        self.epoch += 1
         return True
 
     def apply(self, event: str, obj: dict[str, Any]) -> bool:
@@ -88,6 +91,9 @@ class _Nodes:
             self.index.remove(name)
         elif name not in self.index or self.index.labels(name) != labels:
             self.index.upsert(name, labels)
+        else:
+            return False
+        self.epoch += 1
         return True
 
 
@@ -116,6 +122,8 @@ class _Indexed:
     fragment: ConfigFragment
     keys: set[IndexKey]
     parts: _Parts
+    nodes: list[str] = field(default_factory=list)
+    nodes_epoch: int = -1
 
 
 class _Configs:
@@ -361,6 +369,13 @@ class AdmissionIndex:
         verdict.warnings = notes
         return verdict
 
+    def _selected(self, entry: _Indexed) -> list[str]:
+        """The nodes an indexed object selects, cached until a node changes."""
+        if entry.nodes_epoch != self.nodes.epoch:
+            entry.nodes = self.node_index.selected(entry.selector)
+            entry.nodes_epoch = self.nodes.epoch
+        return entry.nodes
+
     def _merged(self, fragment: ConfigFragment, selector: LabelSelector) -> Verdict:
         objects = self.configs.objects
         targets = self.node_index.selected(selector)
@@ -368,7 +383,7 @@ class AdmissionIndex:
         around: dict[str, list[ObjectRef]] = {}
         relevant = self.configs.relevant(fragment)
         for ref in relevant:
-            for node in self.node_index.selected(objects[ref].selector):
+            for node in self._selected(objects[ref]):
                 if node in wanted:
                     around.setdefault(node, []).append(ref)
         scope = _scope(fragment)
@@ -382,8 +397,9 @@ class AdmissionIndex:
             groups.setdefault(tuple(sorted((signature[r] for r in members), key=hash)), []).append(members)
         verdict = Verdict(True, nodes=len(targets))
         seen: set[str] = set()
-        for alike_groups in sorted(groups.values(), key=lambda g: sorted(min(g, key=sorted))):
-            first = sorted(min(alike_groups, key=sorted))
+        # In node-name order (targets are sorted): the same answer for the same caches.
+        for alike_groups in groups.values():
+            first = sorted(alike_groups[0])
             others = [objects[r].fragment if exact else objects[r].parts.assemble(scope) for r in first]
             _, found = merge([*others, fragment])
             verdict.merges += 1
