@@ -148,6 +148,8 @@ def run(
         level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Every API request at INFO would drown the agent's own messages (debug shows them).
+    logging.getLogger("httpx2").setLevel(logging.DEBUG if log_level == "all" else logging.WARNING)
     if applier not in ("incremental", "reload"):
         raise typer.BadParameter("must be incremental or reload", param_hint="--applier")
     if kubernetes == (config_dir is not None):

@@ -59,6 +59,8 @@ def webhook(
         level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Every API request at INFO would drown the agent's own messages (debug shows them).
+    logging.getLogger("httpx2").setLevel(logging.DEBUG if log_level == "all" else logging.WARNING)
     from frrnode.kube.cleaner import StatusCleaner, parse_selector
 
     try:

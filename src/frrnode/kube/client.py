@@ -70,7 +70,7 @@ class ListWatch:
 
     def describe(self) -> str:
         kind = self.resource._api_info.resource.kind
-        where = f" in {self.namespace}" if self.namespace else ""
+        where = {None: "", "*": " in all namespaces"}.get(self.namespace, f" in {self.namespace}")
         sel = {**(self.fields or {}), **(self.labels or {})}
         return f"{kind}{where}" + (f" {sel}" if sel else "")
 
