@@ -293,3 +293,10 @@ def test_explain_reads_the_crd_schema(kubectl: Kubectl) -> None:
     out = kubectl("explain", "widgets.spec.mode")
     assert "KIND:       Widget" in out and "FIELD: mode <string>" in out
     assert out.split("ENUM:")[1].split()[:2] == ["a", "b"]
+
+
+def test_server_side_apply(kubectl: Kubectl, namespace: str) -> None:
+    out = kubectl("apply", "--server-side", "-f", "-", stdin=widget("ssa", namespace, size=1, tags=["a"]))
+    assert "widget.example.com/ssa serverside-applied" in out
+    kubectl("apply", "--server-side", "-f", "-", stdin=widget("ssa", namespace, size=2))
+    assert kubectl.get("widget", "ssa", "-n", namespace)["spec"] == {"size": 2, "mode": "a"}

@@ -37,11 +37,16 @@ VERSION = "v1beta1"
 DELETE = object()
 """An overlay value that removes a keyword the model would produce."""
 
-_IPV4 = r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"
+_IPV4 = (
+    r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"
+)
 
 
 def _rd_rules(what: str, wildcard: bool) -> list[JSON]:
-    """CEL for a route distinguisher / route target, with the messages of `frrnode.api.v1beta1`."""
+    """CEL for a route distinguisher / route target, with the messages of `frrnode.api.v1beta1`.
+
+    No backslash escapes in the regular expressions: `\\.` is not a valid CEL string escape
+    (the API server would refuse the CRD); `[.]` says the same."""
     g = "self.split(':')[0]"
     lo = "self.split(':')[1]"
     one = "self.split(':').size() == 2"
@@ -66,14 +71,11 @@ def _rd_rules(what: str, wildcard: bool) -> list[JSON]:
             "rule": f"!({one}) || !{lo}.{num} || !{g}.{num} || uint({g}) <= 4294967295u",
             "message": f"{what} global administrator must be at most 4294967295",
         },
+        {
+            "rule": f"!({one}) || !{lo}.{num} || uint({lo}) <= 4294967295u",
+            "message": f"{what} local administrator must be at most 4294967295",
+        },
     ]
-    if wildcard:
-        rules.append(
-            {
-                "rule": f"!({one}) || {g} != '*' || !{lo}.{num} || uint({lo}) <= 4294967295u",
-                "message": f"{what} local administrator must be at most 4294967295",
-            }
-        )
     return rules
 
 
