@@ -188,8 +188,7 @@ STEPS = [
 
 def test_sequence_converges_after_every_incremental_step(lab: Lab) -> None:
     applier = lab.applier()
-    first = applier.apply(STEPS[0])
-    assert first.method.startswith("incremental/frr-reload")  # first apply: FRR state unknown
+    applier.apply(STEPS[0])  # through frr-reload.py, or a cold start if FRR runs nothing yet
     assert lab.residual(STEPS[0]) == []
     for i, config in enumerate(STEPS[1:], 1):
         result = applier.apply(config)
@@ -485,3 +484,67 @@ def test_random_walk_through_feature_configs_matches_frr_reload(
             _quirks[config] = without_l3vni_rd(lab.residual(config))
         _history.append(_label(config))
         assert residual == _quirks[config], (_history[-6:], residual, _quirks[config], result.output)
+
+
+# ------------------------------------------------------------------------------- prefix-lists in bgpd alone
+
+
+def _plist_entries(lab: Lab, daemon: str) -> int:
+    out = subprocess.run(
+        ["vtysh", "-N", NODE_NS, "-d", daemon, "-c", "show ip prefix-list"], capture_output=True, text=True
+    ).stdout
+    return sum(1 for line in out.splitlines() if line.strip().startswith("seq "))
+
+
+def _restart_empty(lab: Lab) -> None:
+    lab.node.stop()
+    lab.node.start("")
+
+
+def test_cold_start_sends_the_whole_config_as_a_delta_with_prefix_lists_in_bgpd_only(lab: Lab) -> None:
+    """An empty FRR gets the config without frr-reload.py; prefix-lists reach bgpd alone (FRR 8.4
+    pays their quadratic cost per daemon) and the running config is the same as when every
+    daemon gets them."""
+    config = STEPS[3]
+    _restart_empty(lab)
+    reference = IncrementalApplier(
+        lab.node.vtysh, ReloadApplier(lab.node.vtysh, lab.workdir / "ref"), plists_to_bgpd_only=False
+    )
+    assert reference.apply(config).method == "incremental"
+    everywhere = lab.node.vtysh.running_config()
+    assert _plist_entries(lab, "zebra") > 0  # the reference really fed every daemon
+
+    _restart_empty(lab)
+    applier = lab.applier()
+    result = applier.apply(config)
+    assert result.method == "incremental", applier.last_fallback_reason
+    assert lab.residual(config) == []
+    assert lab.node.vtysh.running_config() == everywhere
+    assert _plist_entries(lab, "bgpd") > 0
+    assert _plist_entries(lab, "zebra") == _plist_entries(lab, "bfdd") == 0
+
+    # Later deltas keep them in bgpd alone; frr-reload.py (the fallback) still reconciles them.
+    step = applier.apply(STEPS[4])
+    assert step.method == "incremental" and lab.residual(STEPS[4]) == []
+    assert _plist_entries(lab, "zebra") == 0
+    applier.reset()
+    assert applier.apply(STEPS[1]).method.startswith("incremental/frr-reload")
+    assert lab.residual(STEPS[1]) == []
+
+
+def test_a_configured_frr_is_not_taken_for_an_empty_one(lab: Lab) -> None:
+    applier = lab.applier()
+    applier.apply(STEPS[0])
+    fresh = lab.applier()  # knows nothing; FRR runs STEPS[0]
+    result = fresh.apply(STEPS[2])
+    assert result.method.startswith("incremental/frr-reload")
+    assert lab.residual(STEPS[2]) == []
+
+
+def test_prefix_lists_go_to_every_daemon_when_zebra_uses_route_maps(lab: Lab) -> None:
+    _restart_empty(lab)
+    config = STEPS[1] + "ip protocol bgp route-map 172.30.9.2-in\n"
+    applier = lab.applier()
+    assert applier.apply(config).method == "incremental"
+    assert lab.residual(config) == []
+    assert _plist_entries(lab, "zebra") > 0

@@ -20,7 +20,9 @@ no `no` is sent for those, so a route-map swap never leaves a neighbor unfiltere
 and a remote-as change does not delete the neighbor.
 
 What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
-- the first apply, and any apply after `reset()` or a failed apply (FRR's state is unknown);
+- the first apply, and any apply after `reset()` or a failed apply (FRR's state is unknown),
+  unless FRR runs nothing but host lines (a fresh or restarted FRR: the whole config is then
+  one delta from empty, see `_cold_start`);
 - a router whose ASN changes for the same VRF (needs `no router bgp` + rebuild), and removing
   the default router while VRF routers remain;
 - any change inside a context the differ does not model: everything except top-level lines,
@@ -39,6 +41,10 @@ After a delta, every neighbor whose inbound policy changed (its `-in` route-map,
 prefix-list that route-map matches) gets `clear bgp [vrf V] <peer> soft in`, and `soft out`
 for outbound: the new filter takes effect at once, without a session reset and without
 waiting for `bgp route-map delay-timer`.
+
+Prefix-list lines go to bgpd alone (`vtysh -d bgpd`, chunks of `PLIST_CHUNK` lines) unless
+another daemon may use them (`filters_used_outside_bgp`): FRR 8.4 adds entries in time
+quadratic in the list's length, in every daemon that receives them (bench/README.md).
 """
 
 from __future__ import annotations
@@ -85,6 +91,9 @@ class Delta:
     """One `vtysh -f` batch (indentation is cosmetic; vtysh follows context keywords)."""
     soft_in: tuple[PeerRef, ...] = ()
     soft_out: tuple[PeerRef, ...] = ()
+    segments: tuple[tuple[bool, tuple[str, ...]], ...] = ()
+    """The same commands in the same dependency order, split into runs of lines only bgpd needs
+    (True: new prefix-list entries) and lines for every daemon (False)."""
 
     @property
     def empty(self) -> bool:
@@ -215,6 +224,10 @@ def _full(ctx: Context, depth: int = 0) -> list[str]:
 class _Plan:
     top_adds: list[str] = field(default_factory=list)
     plist_updates: list[str] = field(default_factory=list)
+    """Prefix-list lines every daemon gets (removals, and replacements in place of entries other
+    daemons may hold)."""
+    plist_adds: list[str] = field(default_factory=list)
+    """New prefix-list entries: only bgpd needs them (see `filters_used_outside_bgp`)."""
     bfd_updates: list[str] = field(default_factory=list)
     vrf_updates: list[str] = field(default_factory=list)
     rmap_updates: list[str] = field(default_factory=list)
@@ -228,23 +241,29 @@ class _Plan:
     changed_rmaps: set[str] = field(default_factory=set)
 
     def commands(self) -> list[str]:
-        out: list[str] = []
+        return [line for _, part in self.segments() for line in part]
+
+    def segments(self) -> list[tuple[bool, tuple[str, ...]]]:
+        """Non-empty runs of (is prefix-list, lines), in batch order."""
         rmaps = self.rmap_updates
-        for part in (
-            self.top_adds,
-            self.plist_updates,
-            self.bfd_updates,
-            self.vrf_updates,
+        parts: list[tuple[bool, list[str]]] = [
+            (False, self.top_adds + self.plist_updates),
+            (True, self.plist_adds),
+            (False, self.bfd_updates + self.vrf_updates),
             # One `exit` closes the run of route-map entries (none between them).
-            [*rmaps, "exit"] if rmaps else [],
-            self.router_updates,
-            self.router_dels,
-            self.rmap_dels,
-            self.plist_dels,
-            self.bfd_dels,
-            self.top_dels,
-        ):
-            out += part
+            (False, [*rmaps, "exit"] if rmaps else []),
+            (False, self.router_updates + self.router_dels + self.rmap_dels),
+            (False, self.plist_dels),
+            (False, self.bfd_dels + self.top_dels),
+        ]
+        out: list[tuple[bool, tuple[str, ...]]] = []
+        for is_plist, lines in parts:
+            if not lines:
+                continue
+            if out and out[-1][0] == is_plist:
+                out[-1] = (is_plist, out[-1][1] + tuple(lines))
+            else:
+                out.append((is_plist, tuple(lines)))
         return out
 
 
@@ -289,24 +308,28 @@ def _is_modelled(header: str) -> bool:
     )
 
 
-def plan_delta(old: Context, new: Context) -> Delta:
+def plan_delta(old: Context, new: Context, plists_elsewhere: bool = True) -> Delta:
     """The batch that turns FRR running `old` into `new`; raises UnsupportedChange when the
-    change must go through the fallback (see the module docstring)."""
+    change must go through the fallback (see the module docstring). `plists_elsewhere`: daemons
+    other than bgpd may hold prefix-list entries (frr-reload.py feeds every daemon), so an entry
+    replaced in place is sent to every daemon (new entries always to bgpd alone)."""
     for header in set(old.children) | set(new.children):
         if not _is_modelled(header) and old.children.get(header) != new.children.get(header):
             raise UnsupportedChange(f"change in a context the incremental applier does not model: {header!r}")
     plan = _Plan()
-    _plan_top_lines(old, new, plan)
+    _plan_top_lines(old, new, plan, plists_elsewhere)
     _plan_route_maps(old, new, plan)
     _plan_bfd(old, new, plan)
     _plan_vrfs(old, new, plan)
     # A route-map whose matched prefix-list changed filters differently: count it as changed.
     plan.changed_rmaps |= _rmaps_matching(new, plan.changed_plists)
     soft_in, soft_out = _plan_routers(old, new, plan)
-    return Delta(tuple(plan.commands()), tuple(sorted(soft_in)), tuple(sorted(soft_out)))
+    return Delta(
+        tuple(plan.commands()), tuple(sorted(soft_in)), tuple(sorted(soft_out)), tuple(plan.segments())
+    )
 
 
-def _plan_top_lines(old: Context, new: Context, plan: _Plan) -> None:
+def _plan_top_lines(old: Context, new: Context, plan: _Plan, plists_elsewhere: bool) -> None:
     old_plain, old_pl = _split_root(old)
     new_plain, new_pl = _split_root(new)
     dels, adds = _diff_lines(old_plain, new_plain)
@@ -325,7 +348,12 @@ def _plan_top_lines(old: Context, new: Context, plan: _Plan) -> None:
         old_values = {_SEQ_RE.sub(" ", line) for line in before.values()}
         if any(_SEQ_RE.sub(" ", line) in old_values for line in added):
             gone = [line for k, line in before.items() if entries.get(k) != line]
-        plan.plist_updates += [negate(line) for line in gone] + added
+        plan.plist_updates += [negate(line) for line in gone]
+        for line in added:
+            m = _PLIST_RE.match(line)
+            seq = m.group(3) if m else None
+            in_place = seq is not None and seq in before and before[seq] not in gone
+            (plan.plist_updates if in_place and plists_elsewhere else plan.plist_adds).append(line)
     for afi, name in old_pl:
         if (afi, name) not in new_pl:
             plan.changed_plists.add((afi, name))
@@ -500,7 +528,9 @@ class IncrementalApplier:
 
     method = METHOD
 
-    def __init__(self, vtysh: Vtysh, fallback: Applier, batch_timeout: float = 600.0) -> None:
+    def __init__(
+        self, vtysh: Vtysh, fallback: Applier, batch_timeout: float = 600.0, plists_to_bgpd_only: bool = True
+    ) -> None:
         self.vtysh = vtysh
         self.fallback = fallback
         # The batch gets its own, longer timeout: adding neighbors with 1,000-entry prefix-lists
@@ -508,6 +538,9 @@ class IncrementalApplier:
         self._batch_vtysh = Vtysh(
             vtysh.pathspace, timeout=max(batch_timeout, vtysh.timeout), binary=vtysh.binary
         )
+        self.plists_to_bgpd_only = plists_to_bgpd_only
+        self._plists_elsewhere = True
+        """Daemons other than bgpd may hold prefix-list entries (after frr-reload.py)."""
         self._applied: Context | None = None
         self._applied_text = ""
         self._host_lines = ""
@@ -532,15 +565,16 @@ class IncrementalApplier:
     def apply(self, config: str) -> ApplyResult:
         start = time.monotonic()
         self.last_fallback_reason = None
-        if self._applied is None:
+        if self._applied is None and not self._cold_start(config):
             return self._fallback(config, "first apply: FRR's state is unknown", start)
+        assert self._applied is not None
         prepared = self._prepare(config)
         if prepared == self._applied_text:
             # Same text as last time (the agent re-applies on every resync): no parse, no diff.
             return ApplyResult(False, self.method, time.monotonic() - start)
         new = parse_config(prepared)
         try:
-            delta = plan_delta(self._applied, new)
+            delta = plan_delta(self._applied, new, self._plists_elsewhere)
         except UnsupportedChange as exc:
             return self._fallback(config, str(exc), start)
         if delta.empty:
@@ -557,7 +591,7 @@ class IncrementalApplier:
                 # error the same way (FRR keeps its config).
                 return self._fallback(config, f"batch rejected by vtysh --dryrun: {exc.args[0]}", start)
         try:
-            self._batch_vtysh.configure(batch)
+            self._send(delta, new)
         except FrrError as exc:
             log.warning(
                 "incremental batch failed, reconciling with %s: %s", type(self.fallback).__name__, exc
@@ -567,6 +601,48 @@ class IncrementalApplier:
         self._soft_clear(delta)
         output = batch + "".join(f"! then: {c}\n" for c in delta.clear_commands())
         return ApplyResult(True, self.method, time.monotonic() - start, output)
+
+    def _cold_start(self, config: str) -> bool:
+        """If FRR runs nothing but host lines (a fresh or restarted FRR), take that as the
+        applied tree, so that the whole config goes out as one delta (prefix-lists to bgpd
+        alone) instead of through frr-reload.py. False (FRR's state unknown) otherwise."""
+        try:
+            running = parse_config(self.vtysh.running_config())
+        except FrrError:
+            return False
+        if running.children or not all(
+            _HOST_LINE_RE.match(line) or line in _BOOT_LINES for line in running.lines
+        ):
+            return False
+        self._host_lines = "\n".join(line for line in running.lines if _HOST_LINE_RE.match(line))
+        new = parse_config(self._prepare(config))
+        self._applied = Context("", {line: None for line in running.lines if line in new.lines})
+        self._plists_elsewhere = False
+        self._applied_text = ""
+        self.last_fallback_reason = None
+        return True
+
+    def _other_daemons_hold_plists(self) -> bool:
+        """Whether a daemon other than bgpd holds a prefix-list (frr-reload.py feeds them all).
+        FRR's summary names the daemon of each list (`ZEBRA: ip prefix-list X:`)."""
+        try:
+            out = self.vtysh.run("show ip prefix-list summary", "show ipv6 prefix-list summary")
+        except FrrError:
+            return True
+        return any(m.group(1) != "BGP" for m in _PLIST_SUMMARY_RE.finditer(out))
+
+    def _send(self, delta: Delta, new: Context) -> None:
+        """One `vtysh -f` of the whole batch; or, when only bgpd uses prefix-lists, the
+        prefix-list runs to bgpd alone, in chunks (see `PLIST_CHUNK`)."""
+        if not self.plists_to_bgpd_only or filters_used_outside_bgp(new):
+            self._batch_vtysh.configure(delta.text())
+            return
+        for is_plist, lines in delta.segments:
+            if not is_plist:
+                self._batch_vtysh.configure(lines)
+                continue
+            for start in range(0, len(lines), PLIST_CHUNK):
+                self._batch_vtysh.configure(lines[start : start + PLIST_CHUNK], daemon="bgpd")
 
     def _soft_clear(self, delta: Delta) -> None:
         """Route-refresh neighbors whose policy changed. Failures (e.g. a peer not yet
@@ -603,6 +679,7 @@ class IncrementalApplier:
         except FrrError as exc:
             # The config is applied; keep the host lines we knew (they rarely change).
             log.warning("could not read the running config for hostname/forwarding: %s", exc)
+        self._plists_elsewhere = self._other_daemons_hold_plists()
         prepared = self._prepare(config)
         self._applied, self._applied_text = parse_config(prepared), prepared
         return ApplyResult(
@@ -615,3 +692,29 @@ class IncrementalApplier:
 
 
 _HOST_LINE_RE = re.compile(r"^(hostname\s+\S+|(no\s+)?ipv?6?\s+forwarding)\s*$")
+_PLIST_SUMMARY_RE = re.compile(r"^(\S+): ipv?6? prefix-list ", re.MULTILINE)
+# What an FRR started without configuration shows besides host lines.
+_BOOT_LINES = ("service integrated-vtysh-config",)
+
+# Prefix-lists: FRR 8.4 checks every new entry against every entry of its list (`plist_is_dup`
+# in lib/filter_nb.c walks the list in the YANG tree), in every daemon that receives the line:
+# quadratic in the list's length, paid by zebra, bgpd and bfdd alike. Only bgpd uses them in
+# what frrnode renders, so they go to bgpd alone (`vtysh -d bgpd`), in chunks of this many
+# lines (bench/prefix_lists.py: a third of the time, less again in chunks). `show
+# running-config` shows them the same (vtysh merges every daemon's config), and `no` lines
+# sent to every daemon (frr-reload.py) still work.
+PLIST_CHUNK = 100
+
+# Lines through which zebra (or another daemon) would use route-maps, and so prefix-lists.
+_ZEBRA_FILTER_RE = re.compile(r"^(ip|ipv6) (protocol|import-table|nht) .*route-map ")
+
+
+def filters_used_outside_bgp(tree: Context) -> bool:
+    """Whether a daemon other than bgpd may use prefix-lists in `tree`: zebra route-map
+    bindings, or any context frrnode does not model (raw snippets: `router ospf`, ...)."""
+    for header, ctx in tree.children.items():
+        if not _is_modelled(header):
+            return True
+        if header.startswith("vrf ") and any(_ZEBRA_FILTER_RE.match(line) for _, line in ctx.walk()):
+            return True
+    return any(_ZEBRA_FILTER_RE.match(line) for line in tree.lines)

@@ -98,8 +98,9 @@ class Vtysh:
         except json.JSONDecodeError as exc:
             raise FrrError(f"vtysh returned invalid JSON for {command!r}: {exc}", out[:2000]) from exc
 
-    def configure(self, config: str | Iterable[str]) -> str:
-        """Feed configuration lines to the running daemons (`vtysh -f FILE`).
+    def configure(self, config: str | Iterable[str], daemon: str | None = None) -> str:
+        """Feed configuration lines to the running daemons (`vtysh -f FILE`), or to `daemon` alone
+        (`vtysh -d DAEMON -f FILE`).
 
         The file is read as if typed after `configure terminal`, with indentation-free FRR
         syntax (`router bgp N` enters the BGP node, `exit` leaves it). Lines already applied
@@ -112,7 +113,8 @@ class Vtysh:
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
-            return self._exec(["-f", name], f"configure ({text.count(chr(10))} lines)")
+            target = ["-d", daemon] if daemon else []
+            return self._exec([*target, "-f", name], f"configure ({text.count(chr(10))} lines)")
         finally:
             os.unlink(name)
 
