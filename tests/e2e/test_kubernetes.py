@@ -140,6 +140,13 @@ def test_status_objects_show_established_and_a_steady_state_writes_nothing(
         == {"172.30.0.2": "Established", "172.30.0.3": "Established"},
         60, "both BGPSessionStates Established",
     )  # fmt: skip
+    # FRR settles (routes received, filtered, advertised): then nothing changes any more.
+    counts = {"172.30.0.2": (1, 1), "172.30.0.3": (2, 1)}  # (accepted, advertised)
+    wait_until(
+        lambda: {p: (s["status"].get("acceptedPrefixes"), s["status"].get("advertisedPrefixes"))
+                 for p, s in sessions(kubectl).items()} == counts,
+        60, "the sessions' prefix counts",
+    )  # fmt: skip
     table = kubectl("get", "frrnodestates,bgpsessionstates", "-A")
     assert "node-a" in table and table.count("Established") == 2
     state = node_state(kubectl)["status"]
@@ -157,8 +164,13 @@ def test_status_objects_show_established_and_a_steady_state_writes_nothing(
 
     before = status_writes()
     assert before >= 3  # the writes are counted: FRRNodeState and two sessions were written
+    requests = len(double.double.routes.requests)
+    states_before = kubectl("get", "frrnodestates,bgpsessionstates", "-A", "-o", "yaml")
     time.sleep(5)  # five polls of FRR
-    assert status_writes() == before, "a steady state must cost zero writes"
+    writes = [r for r in double.double.routes.requests[requests:] if r[0] != "GET"]
+    after = kubectl("get", "frrnodestates,bgpsessionstates", "-A", "-o", "yaml")
+    diagnosis = f"{writes}\n{states_before}\n{after}"
+    assert status_writes() == before, f"a steady state must cost zero writes: {diagnosis}"
 
 
 def test_conflicting_object_is_refused_naming_both_objects(kubectl: Kubectl) -> None:
