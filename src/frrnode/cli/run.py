@@ -1,4 +1,5 @@
-"""`frrnode run`: the node agent on the embedded default (a directory of manifests)."""
+"""`frrnode run`: the node agent, on a directory of manifests (embedded default) or on the
+Kubernetes API (`--kubernetes`)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,23 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from frrnode.agent import wiring
-from frrnode.agent.reconcile import Agent, Reconciler
-from frrnode.agent.sources import DirectorySource
+from frrnode.agent.reconcile import Agent, Reconciler, Service
+from frrnode.agent.sources import DirectorySource, Source
+from frrnode.agent.wiring import StatusSink
 from frrnode.cli import app
 from frrnode.cli.status import DEFAULT_STATUS_DIR
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
 from frrnode.frr.vtysh import Vtysh
 from frrnode.pipeline import Settings
+
+if TYPE_CHECKING:
+    from frrnode.kube.status import ApiStatusSink
 
 log = logging.getLogger("frrnode")
 
@@ -35,7 +40,7 @@ def has_ipv4_address(netns: str | None) -> bool:
 
 
 def build_agent(
-    config_dir: Path,
+    config_dir: Path | None,
     settings: Settings,
     vtysh: Vtysh,
     workdir: Path,
@@ -46,8 +51,14 @@ def build_agent(
     poll_interval: float = 5.0,
     resync: float = 30.0,
     verify_interval: float = 60.0,
+    source: Source | None = None,
+    sink: StatusSink | None = None,
+    services: tuple[Service, ...] = (),
 ) -> Agent:
-    """Wire a directory source, the reconciler, FRR and the status observers together."""
+    """Wire a source (default: `config_dir`), the reconciler, FRR and the status observers together.
+
+    `sink` receives the status objects instead of files in `status_dir`; `services` run beside
+    the loop (with the metrics server)."""
     fallback = ReloadApplier(vtysh, workdir)
     applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
     reconciler = Reconciler(settings, applier, verify_interval=verify_interval)
@@ -58,28 +69,48 @@ def build_agent(
         metrics_address=metrics_address,
         ready=lambda: reconciler.state.ready,
         secrets=lambda: reconciler.state.secrets,
+        sink=sink,
     )
-    return Agent(
-        DirectorySource(
+    if source is None:
+        if config_dir is None:
+            raise ValueError("a source or a config directory is needed")
+        source = DirectorySource(
             config_dir,
             resync=resync,
             namespace=settings.namespace,
             node=settings.node_name,
             node_labels=settings.node_labels,
-        ),
+        )
+    if server is not None:
+        services = (server, *services)
+    return Agent(
+        source,
         reconciler,
         debounce=debounce,
         observers=observers,
         poll=poll,
         poll_interval=poll_interval,
-        services=(server,) if server is not None else (),
+        services=services,
     )
 
 
 @app.command()
 def run(
-    config_dir: Annotated[Path, typer.Option("--config-dir", help="Directory of manifests to watch.")],
-    node: Annotated[str, typer.Option("--node", help="This node's name (matched by nodeSelector).")],
+    node: Annotated[
+        str, typer.Option("--node", "--node-name", envvar="NODE_NAME", help="This node's name.")
+    ],
+    config_dir: Annotated[
+        Path | None, typer.Option("--config-dir", help="Directory of manifests to watch.")
+    ] = None,
+    kubernetes: Annotated[
+        bool,
+        typer.Option(
+            "--kubernetes", help="Watch the API server (in-cluster service account, or --kubeconfig)."
+        ),
+    ] = False,
+    kubeconfig: Annotated[
+        Path | None, typer.Option("--kubeconfig", help="A kubeconfig, not in-cluster.")
+    ] = None,
     frr_pathspace: Annotated[
         str | None, typer.Option("--frr-pathspace", help="FRR pathspace (-N) of the instance to drive.")
     ] = None,
@@ -87,9 +118,9 @@ def run(
         str | None,
         typer.Option("--frr-netns", help="Network namespace FRR runs in (kernel routes, addresses)."),
     ] = None,
-    namespace: Annotated[str, typer.Option("--namespace", help="Only objects in this namespace count.")] = (
-        "frr-k8s-system"
-    ),
+    namespace: Annotated[
+        str, typer.Option("--namespace", envvar="NAMESPACE", help="Only objects in this namespace count.")
+    ] = "frr-k8s-system",
     always_block: Annotated[
         list[str] | None, typer.Option("--always-block", help="CIDR never accepted from any neighbor.")
     ] = None,
@@ -104,7 +135,10 @@ def run(
         "incremental"
     ),
     status_dir: Annotated[
-        Path, typer.Option("--status-dir", help="Write status objects here (env FRRNODE_STATUS_DIR).")
+        Path,
+        typer.Option(
+            "--status-dir", help="Write status objects here (env FRRNODE_STATUS_DIR; --kubernetes: the API)."
+        ),
     ] = DEFAULT_STATUS_DIR,
     metrics_address: Annotated[
         str | None, typer.Option("--metrics-address", help="host:port for /metrics, /livez, /readyz.")
@@ -114,14 +148,19 @@ def run(
         Path | None, typer.Option("--workdir", help="Where rendered configs are written.")
     ] = None,
 ) -> None:
-    """Run the agent until SIGTERM/SIGINT: watch DIR, keep FRR on the merged config, report status."""
+    """Run the agent until SIGTERM/SIGINT: watch DIR (or the API), keep FRR on the merged config,
+    report status."""
     logging.basicConfig(
         level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Every API request at INFO would drown the agent's own messages (debug shows them).
+    logging.getLogger("httpx2").setLevel(logging.DEBUG if log_level == "all" else logging.WARNING)
     if applier not in ("incremental", "reload"):
         raise typer.BadParameter("must be incremental or reload", param_hint="--applier")
-    if not config_dir.is_dir():
+    if kubernetes == (config_dir is not None):
+        raise typer.BadParameter("give either --config-dir DIR or --kubernetes", param_hint="--config-dir")
+    if config_dir is not None and not config_dir.is_dir():
         # Never create it: a mistyped path would apply the empty set and delete every neighbor.
         raise typer.BadParameter(f"{config_dir} is not a directory", param_hint="--config-dir")
     settings = Settings(
@@ -135,24 +174,34 @@ def run(
     vtysh = Vtysh(frr_pathspace)
     work = workdir or Path("/run/frrnode") / (frr_pathspace or "default")
     work.mkdir(parents=True, exist_ok=True)
-    agent = build_agent(
-        config_dir,
-        settings,
-        vtysh,
-        work,
-        applier_kind=applier,
-        debounce=debounce,
-        status_dir=status_dir,
-        metrics_address=metrics_address,
-        poll_interval=poll_interval,
-    )
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        log.info("frrnode agent for node %s watching %s", node, config_dir)
+        source: Source | None = None
+        sink: ApiStatusSink | None = None
+        if kubernetes:
+            from frrnode.kube.agent import kubernetes_parts
+
+            source, sink = kubernetes_parts(settings, kubeconfig)
+        agent = build_agent(
+            config_dir,
+            settings,
+            vtysh,
+            work,
+            applier_kind=applier,
+            debounce=debounce,
+            status_dir=None if kubernetes else status_dir,
+            metrics_address=metrics_address,
+            poll_interval=poll_interval,
+            source=source,
+            sink=sink,
+            services=(sink,) if sink is not None else (),
+        )
+        where = "the Kubernetes API" if kubernetes else config_dir
+        log.info("frrnode agent for node %s watching %s", node, where)
         await agent.run(stop)
         log.info("stopped")
 
