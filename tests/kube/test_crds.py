@@ -45,7 +45,12 @@ EXTENSIONS = {
         "status.connectionsDropped",
         "status.establishedSince",
     },
-    "FRRNodeState": {"status.lastReloadTime", "status.lastConversionTime", "status.appliedGenerations"},
+    "FRRNodeState": {
+        "status.lastReloadTime",
+        "status.lastConversionTime",
+        "status.appliedGenerations",
+        "status.notes",
+    },
 }
 
 
