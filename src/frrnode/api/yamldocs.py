@@ -1,0 +1,259 @@
+"""The YAML documents of a manifest text: YAML 1.1 minus sexagesimal integers, parsed by libyaml,
+built into Python objects without PyYAML's generic constructor.
+
+At 9,000 manifest files PyYAML's constructor (one generic `construct_object` per node, its
+bookkeeping dicts, a generator per mapping) and its resolver (a regex per plain scalar) cost
+most of the time of a one-shot `render` (issue 10). Here:
+
+- the resolver's answer for a plain scalar is cached by its text (the tag of a plain scalar
+  depends only on its text: there are no path resolvers);
+- the node tree libyaml composed is turned into dicts, lists and scalars directly, with one
+  recursive function, for the standard tags only (`str`, `map`, `seq` and the scalar types);
+  the values of non-string scalars are cached by (tag, text);
+- anything else (merge keys `<<`, explicit tags such as `!!set` or `!foo`, mapping or list
+  keys, recursive aliases, nesting deeper than `FAST_DEPTH`, a document expanding beyond
+  `MAX_EXPANDED_NODES`) makes that document go through PyYAML's own constructor, unchanged.
+
+So every document gives exactly what `yaml.load` with `YAML11Loader` gives, or the same error
+(tests compare the two paths on generated documents).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import yaml
+
+MAX_EXPANDED_NODES = 200_000
+"""YAML nodes one document may expand to through aliases (a "billion laughs" guard)."""
+
+FAST_DEPTH = 64
+"""Deeper documents are built by PyYAML (the fast builder recurses; PyYAML's does not)."""
+
+YAML_TAG = "tag:yaml.org,2002:"
+# libyaml's parser when available: ~10x faster on large manifests (the resolver stays Python).
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_INT = YAML_TAG + "int"
+_STR, _MAP, _SEQ = (YAML_TAG + name for name in ("str", "map", "seq"))
+
+
+class YAML11Loader(_Base):  # type: ignore[valid-type,misc]
+    """YAML 1.1 minus sexagesimal integers: `65000:10` must stay a string (communities, RDs)."""
+
+
+YAML11Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != _INT]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YAML11Loader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+
+_RESOLVED: dict[str, str] = {}
+_SCALARS: dict[tuple[str, str], Any] = {}
+_CACHE_MAX = 100_000
+"""Entries per cache (plain scalar texts; scalar values): cleared when full, so a long-running
+agent reading ever-new values stays bounded."""
+
+
+class _FastLoader(YAML11Loader):
+    """`YAML11Loader` with the resolver cached per plain scalar text."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return _MAP if kind is yaml.MappingNode else _SEQ
+        if not implicit[0]:
+            return _STR  # quoted, or tagged `!`
+        tag = _RESOLVED.get(value)
+        if tag is None:
+            tag = str(super().resolve(kind, value, implicit))
+            if len(_RESOLVED) >= _CACHE_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[value] = tag
+        return tag
+
+    # No path resolvers (asserted below): PyYAML's versions only test that and return.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+assert not YAML11Loader.yaml_path_resolvers, "the resolver cache assumes no path resolvers"
+
+_SCALAR_TAGS = ("null", "bool", "int", "float", "binary", "timestamp")
+_CONSTRUCTORS: dict[str, Callable[[Any, yaml.Node], Any]] = {
+    tag: YAML11Loader.yaml_constructors[tag] for tag in (YAML_TAG + name for name in _SCALAR_TAGS)
+}
+"""PyYAML's own constructors of the scalar types (their results are immutable, so cacheable)."""
+
+
+class TooLarge(Exception):
+    """A document expands to more than `MAX_EXPANDED_NODES` nodes through aliases."""
+
+
+class _Slow(Exception):
+    """This document needs PyYAML's constructor."""
+
+
+def _build(loader: Any, root: yaml.Node, aliased: bool) -> Any:
+    """The Python object of `root`, as PyYAML's SafeConstructor builds it; raises `_Slow` for
+    whatever it does not handle. With `aliased`, nodes seen twice are built once (shared, as
+    PyYAML does) and the expanded size is counted."""
+    built: dict[int, Any] = {}
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    count = 0
+    scalars, constructors = _SCALARS, _CONSTRUCTORS
+    mapping_node, sequence_node, scalar_node = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
+
+    def scalar(node: yaml.Node) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        key = (tag, node.value)
+        try:
+            return scalars[key]
+        except KeyError:
+            pass
+        construct = constructors.get(tag)
+        if construct is None:
+            raise _Slow
+        try:
+            value = construct(loader, node)
+        except Exception:  # PyYAML's constructor reports it
+            raise _Slow from None
+        if len(scalars) >= _CACHE_MAX:
+            scalars.clear()
+        scalars[key] = value
+        return value
+
+    def build(node: yaml.Node, depth: int) -> Any:
+        nonlocal count
+        if aliased:
+            ident = id(node)
+            if ident in built:
+                if ident in busy:
+                    raise _Slow  # recursive: PyYAML decides
+                count += sizes[ident]
+                return built[ident]
+            start = count
+        count += 1
+        kind = type(node)
+        if kind is scalar_node:
+            out = scalar(node)
+        elif depth > FAST_DEPTH:
+            raise _Slow
+        elif kind is mapping_node:
+            if node.tag != _MAP:
+                raise _Slow
+            out = {}
+            if aliased:
+                built[ident] = out
+                busy.add(ident)
+            for key_node, value_node in node.value:
+                if type(key_node) is not scalar_node:
+                    raise _Slow  # unhashable: PyYAML reports it
+                count += 1
+                key = key_node.value if key_node.tag == _STR else scalar(key_node)
+                out[key] = build(value_node, depth + 1)
+        elif kind is sequence_node:
+            if node.tag != _SEQ:
+                raise _Slow
+            out = []
+            if aliased:
+                built[ident] = out
+                busy.add(ident)
+            for item in node.value:
+                out.append(build(item, depth + 1))
+        else:
+            raise _Slow
+        if aliased:
+            built[ident] = out
+            busy.discard(ident)
+            sizes[ident] = count - start
+            if count > MAX_EXPANDED_NODES:
+                raise _Slow
+        return out
+
+    return build(root, 0)
+
+
+def expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes `node` stands for once every alias is expanded (shared nodes counted each time)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(expanded_size(k, sizes) + expanded_size(v, sizes) for k, v in node.value)
+    sizes[id(node)] = size
+    return min(size, MAX_EXPANDED_NODES + 1)
+
+
+def _constructed(loader: Any, node: yaml.Node, check: bool) -> Any:
+    """PyYAML's way: the alias guard (when the text has an alias at all), then its constructor."""
+    if check and expanded_size(node, {}) > MAX_EXPANDED_NODES:
+        raise TooLarge(f"a document expands to more than {MAX_EXPANDED_NODES} YAML nodes through aliases")
+    try:
+        return loader.construct_document(node)
+    except _BAD_SCALAR as exc:
+        # PyYAML lets a bad explicitly tagged scalar (`!!int abc`, `!!bool x`) escape as these.
+        bad = _bad_scalar(loader, node) or node
+        raise yaml.constructor.ConstructorError(
+            None, None, f"cannot read {str(bad.value)[:80]!r} as {bad.tag}", bad.start_mark
+        ) from exc
+
+
+_BAD_SCALAR = (ValueError, KeyError, AttributeError, TypeError, OverflowError)
+
+
+def _bad_scalar(loader: Any, root: yaml.Node) -> yaml.Node | None:
+    """The first scalar (document order) that PyYAML's constructor of its tag fails on."""
+    pending, seen = [root], set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            construct = _CONSTRUCTORS.get(node.tag)
+            try:
+                if construct is not None:
+                    construct(loader, node)
+            except _BAD_SCALAR:
+                return node
+        elif isinstance(node, yaml.SequenceNode):
+            pending += reversed(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending += reversed([n for pair in node.value for n in pair])
+    return None
+
+
+def documents(text: str, fast: bool = True) -> Iterator[Any]:
+    """The documents of `text`, each built as `yaml.load` would (`fast=False`: by PyYAML's
+    constructor itself). Raises `yaml.YAMLError`, `TooLarge` or `RecursionError`."""
+    loader = _FastLoader(text) if fast else YAML11Loader(text)
+    aliased = "*" in text  # `*` does not occur in a text without aliases
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                yield None
+                continue
+            try:
+                if not fast:
+                    raise _Slow
+                doc = _build(loader, node, aliased)
+            except _Slow:
+                doc = _constructed(loader, node, aliased)
+            yield doc
+    finally:
+        loader.dispose()
