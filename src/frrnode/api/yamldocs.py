@@ -101,87 +101,97 @@ class _Slow(Exception):
     """This document needs PyYAML's constructor."""
 
 
-def _build(loader: Any, root: yaml.Node, aliased: bool) -> Any:
-    """The Python object of `root`, as PyYAML's SafeConstructor builds it; raises `_Slow` for
-    whatever it does not handle. With `aliased`, nodes seen twice are built once (shared, as
-    PyYAML does) and the expanded size is counted."""
-    built: dict[int, Any] = {}
-    sizes: dict[int, int] = {}
-    busy: set[int] = set()
-    count = 0
-    scalars, constructors = _SCALARS, _CONSTRUCTORS
-    mapping_node, sequence_node, scalar_node = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
+class _Builder:
+    """Builds one document as PyYAML's SafeConstructor does; raises `_Slow` for whatever it does
+    not handle. With `aliased`, nodes seen twice are built once (shared, as PyYAML does) and the
+    expanded size is counted. A class, not closures: a self-referencing closure is a reference
+    cycle, and would keep the loader and the document alive until the cyclic GC runs (never,
+    while a one-shot command has it disabled)."""
 
-    def scalar(node: yaml.Node) -> Any:
+    __slots__ = ("aliased", "built", "busy", "count", "loader", "sizes")
+
+    def __init__(self, loader: Any, aliased: bool):
+        self.loader = loader
+        self.aliased = aliased
+        self.built: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.busy: set[int] = set()
+        self.count = 0
+
+    def scalar(self, node: yaml.Node) -> Any:
         tag = node.tag
         if tag == _STR:
             return node.value
         key = (tag, node.value)
         try:
-            return scalars[key]
+            return _SCALARS[key]
         except KeyError:
             pass
-        construct = constructors.get(tag)
+        construct = _CONSTRUCTORS.get(tag)
         if construct is None:
             raise _Slow
         try:
-            value = construct(loader, node)
+            value = construct(self.loader, node)
         except Exception:  # PyYAML's constructor reports it
             raise _Slow from None
-        if len(scalars) >= _CACHE_MAX:
-            scalars.clear()
-        scalars[key] = value
+        if len(_SCALARS) >= _CACHE_MAX:
+            _SCALARS.clear()
+        _SCALARS[key] = value
         return value
 
-    def build(node: yaml.Node, depth: int) -> Any:
-        nonlocal count
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        aliased = self.aliased
         if aliased:
             ident = id(node)
-            if ident in built:
-                if ident in busy:
+            if ident in self.built:
+                if ident in self.busy:
                     raise _Slow  # recursive: PyYAML decides
-                count += sizes[ident]
-                return built[ident]
-            start = count
-        count += 1
+                self.count += self.sizes[ident]
+                return self.built[ident]
+            start = self.count
+        self.count += 1
         kind = type(node)
-        if kind is scalar_node:
-            out = scalar(node)
+        out: Any
+        if kind is _ScalarNode:
+            out = self.scalar(node)
         elif depth > FAST_DEPTH:
             raise _Slow
-        elif kind is mapping_node:
+        elif kind is _MappingNode:
             if node.tag != _MAP:
                 raise _Slow
             out = {}
             if aliased:
-                built[ident] = out
-                busy.add(ident)
+                self.built[ident] = out
+                self.busy.add(ident)
+            build, scalar = self.build, self.scalar
             for key_node, value_node in node.value:
-                if type(key_node) is not scalar_node:
+                if type(key_node) is not _ScalarNode:
                     raise _Slow  # unhashable: PyYAML reports it
-                count += 1
                 key = key_node.value if key_node.tag == _STR else scalar(key_node)
                 out[key] = build(value_node, depth + 1)
-        elif kind is sequence_node:
+            self.count += len(node.value)  # the keys
+        elif kind is _SequenceNode:
             if node.tag != _SEQ:
                 raise _Slow
+            build = self.build
             out = []
             if aliased:
-                built[ident] = out
-                busy.add(ident)
+                self.built[ident] = out
+                self.busy.add(ident)
             for item in node.value:
                 out.append(build(item, depth + 1))
         else:
             raise _Slow
         if aliased:
-            built[ident] = out
-            busy.discard(ident)
-            sizes[ident] = count - start
-            if count > MAX_EXPANDED_NODES:
+            self.built[ident] = out
+            self.busy.discard(ident)
+            self.sizes[ident] = self.count - start
+            if self.count > MAX_EXPANDED_NODES:
                 raise _Slow
         return out
 
-    return build(root, 0)
+
+_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
 
 
 def expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
@@ -251,7 +261,7 @@ def documents(text: str, fast: bool = True) -> Iterator[Any]:
             try:
                 if not fast:
                     raise _Slow
-                doc = _build(loader, node, aliased)
+                doc = _Builder(loader, aliased).build(node)
             except _Slow:
                 doc = _constructed(loader, node, aliased)
             yield doc
