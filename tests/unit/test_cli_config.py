@@ -135,3 +135,26 @@ def test_render_prints_raw_config_verbatim(tmp_path: Path) -> None:
     result = runner.invoke(app, ["render", str(path), "--node", "n1"])
     assert result.exit_code == 0
     assert result.stdout.endswith(raw)
+
+
+def test_render_reads_as_the_nodes_agent(tmp_path: Path) -> None:
+    """An invalid object for another node is not this node's problem (`validate` reports it);
+    one selecting the node, a YAML error anywhere, or a duplicate anywhere is."""
+    on_n1 = {"matchLabels": {"kubernetes.io/hostname": "n1"}}
+    on_n2 = {"matchLabels": {"kubernetes.io/hostname": "n2"}}
+    write(tmp_path, "mine.yaml", config("mine", router(neighbor()), selector=on_n1))
+    write(tmp_path, "other.yaml", config("other", router(neighbor(typo=1)), selector=on_n2))
+    result = runner.invoke(app, ["render", str(tmp_path), "--node", "n1"])
+    assert result.exit_code == 0, result.stderr
+    assert "neighbor 192.168.1.2 remote-as 65001" in result.stdout
+    result = runner.invoke(app, ["render", str(tmp_path), "--node", "n2"])
+    assert result.exit_code == 1
+    assert "FRRConfiguration/frr-k8s-system/other spec.bgp.routers[0].neighbors[0].typo" in result.stderr
+    assert runner.invoke(app, ["validate", str(tmp_path)]).exit_code == 1
+
+    write(tmp_path, "dup.yaml", config("other", router(), selector=on_n2))
+    result = runner.invoke(app, ["render", str(tmp_path), "--node", "n1"])
+    assert result.exit_code == 1 and "duplicate object" in result.stderr
+    (tmp_path / "dup.yaml").write_text("a: [\n")
+    result = runner.invoke(app, ["render", str(tmp_path), "--node", "n1"])
+    assert result.exit_code == 1 and "invalid YAML" in result.stderr

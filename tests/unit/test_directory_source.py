@@ -243,6 +243,24 @@ def test_only_what_selects_the_node_is_kept_and_labels_are_followed(tmp_path: Pa
         assert src.cache.parses == parses + 2  # nodes.yaml, and zone.yaml for its full object
 
 
+def test_another_nodes_invalid_object_is_not_validated_until_it_selects_the_node(tmp_path: Path) -> None:
+    bad = config("zone", router(neighbor(typo=1)), selector={"matchLabels": {"zone": "a"}})
+    (tmp_path / "zone.yaml").write_text(dump(bad))
+    (tmp_path / "mine.yaml").write_text(cfg("mine"))
+    (tmp_path / "nodes.yaml").write_text(dump(node("n1")))
+    src = source(tmp_path)
+    with RunningSource(src) as run:
+        assert names(run.next()) == ["mine"]  # the typo is another node's problem
+        write_atomic(tmp_path / "nodes.yaml", dump(node("n1", zone="a")))
+        snapshot, _ = run.wait_for(lambda s: s.resources is None)
+        assert any(
+            "FRRConfiguration/frr-k8s-system/zone" in str(e) and "typo" in str(e) for e in snapshot.errors
+        )
+        write_atomic(tmp_path / "nodes.yaml", dump(node("n1", zone="b")))
+        snapshot, _ = run.wait_for(lambda s: s.resources is not None)
+        assert names(snapshot) == ["mine"]
+
+
 def test_snapshots_do_not_change_the_result(tmp_path: Path) -> None:
     """What the source leaves out never changes the node's config (the same pipeline input)."""
     from frrnode.api.loader import load_paths

@@ -145,7 +145,9 @@ def test_the_corpus_takes_the_fast_path() -> None:
             while loader.check_node():
                 node = loader.get_node()
                 if node is not None:
-                    yamldocs._Builder(loader, "*" in text).build(node)  # raises _Slow otherwise
+                    yamldocs._Builder(loader, yamldocs.MAX_EXPANDED_NODES).build(
+                        node
+                    )  # raises _Slow otherwise
         finally:
             loader.dispose()
 

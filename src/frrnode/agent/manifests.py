@@ -4,10 +4,11 @@ reduced to what this node needs.
 - A file is re-read only when its identity (device, inode, size, mtime) changes, and re-parsed
   only when its content hash changes too: a `touch`, an identical rewrite or the periodic
   resync parse nothing.
-- Of an object that cannot concern this node (an FRRConfiguration of another namespace or whose
-  nodeSelector does not select the node, another node's Node, a status object) only what that
-  decision needs is kept: its name, location and selector. When the node's labels change, the
-  files of the configurations that now select it are parsed again.
+- An object that cannot concern this node (an FRRConfiguration of another namespace or whose
+  nodeSelector does not select the node, another node's Node, a status object) is not even
+  validated (its errors are not this node's problem: `frrnode validate` and the webhook report
+  them); only what that decision needs is kept: its name, location and selector. When the
+  node's labels change, the files of the configurations that now select it are parsed again.
 - A snapshot holds the kept objects only, so building the node's config costs what selects it,
   and the previous snapshot shares every unchanged object with the next one.
 
@@ -78,16 +79,17 @@ class NodeFilter:
             labels.update(self.node_labels)
         return labels
 
-    def keeps(self, doc: _Doc, labels: Mapping[str, str]) -> bool:
+    def keeps(self, ref: ObjectRef, selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:
+        """Whether the node needs object `ref` (an FRRConfiguration's by its `selector`)."""
         if self.node is None:
             return True
-        kind, namespace = doc.ref.kind, doc.ref.namespace
+        kind, namespace = ref.kind, ref.namespace
         if kind == "FRRConfiguration":
-            if namespace not in ("", self.namespace) or doc.selector is None:
+            if namespace not in ("", self.namespace) or selector is None:
                 return False
-            return bool(selector_errors(doc.selector)) or matches(doc.selector, labels)
+            return bool(selector_errors(selector)) or matches(selector, labels)
         if kind == "Node":
-            return doc.ref.name == self.node
+            return ref.name == self.node
         # Secrets of every namespace: their values are redacted from status and logs.
         return kind == "Secret" or (kind == "FRRK8sConfiguration" and namespace in ("", self.namespace))
 
@@ -111,9 +113,14 @@ class ManifestCache:
         self.parses = 0
         """Files parsed so far (tests and benchmarks check that unchanged files are not)."""
 
+    def _needs(self, ref: ObjectRef, selector: LabelSelector | None) -> bool:
+        return self.filter.keeps(ref, selector, self.labels)
+
     def _parse(self, path: str, ident: Identity, data: bytes, digest: bytes) -> _Entry:
         self.parses += 1
-        parsed = parse_file(path, data, default_namespace=self.filter.namespace, limits=self.limits)
+        parsed = parse_file(
+            path, data, default_namespace=self.filter.namespace, limits=self.limits, screen=self._needs
+        )
         entry = _Entry(ident, digest, errors=parsed.errors, notes=parsed.notes)
         for note in parsed.notes:
             log.info("%s", note)  # once per change of the file, not every pass
@@ -122,11 +129,8 @@ class ManifestCache:
         return entry
 
     def _doc(self, item: Loaded) -> _Doc:
-        selector = item.obj.spec.node_selector if isinstance(item.obj, FRRConfiguration) else None
-        doc = _Doc(item.ref, item.location, item.obj, selector)
-        if not self.filter.keeps(doc, self.labels):
-            doc.obj = None
-        return doc
+        selector = item.obj.spec.node_selector if isinstance(item.obj, FRRConfiguration) else item.selector
+        return _Doc(item.ref, item.location, item.obj, selector)
 
     def _load(self, path: str, old: _Entry | None) -> _Entry | None:
         """The entry of `path` now (None: gone). Unchanged identity or content: the old entry."""
@@ -188,9 +192,10 @@ class ManifestCache:
         log.info("node labels changed: %s", ", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
         self.labels = labels
         for path, entry in list(self.entries.items()):
-            needed = False
+            # Errors may belong to objects that this node now needs, or no longer needs.
+            needed = bool(entry.errors)
             for doc in entry.docs:
-                keep = self.filter.keeps(doc, labels)
+                keep = self.filter.keeps(doc.ref, doc.selector, labels)
                 if not keep:
                     doc.obj = None
                 elif doc.obj is None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from frrnode.api.v1beta1 import (
     FRRConfiguration,
     FRRK8sConfiguration,
     FRRNodeState,
+    LabelSelector,
 )
 from frrnode.api.yamldocs import TooLarge, documents
 from frrnode.errors import ConfigError, ConfigErrors, Location, printable
@@ -84,11 +85,20 @@ class Limits:
 
 @dataclass(frozen=True)
 class Loaded:
-    """One valid object and where it was read."""
+    """One valid object and where it was read. `obj` is None when a `Screen` said the object
+    is not needed: then it was not validated, only its identity (and, for an FRRConfiguration,
+    its `selector`) was read."""
 
     ref: ObjectRef
     location: Location
-    obj: BaseModel
+    obj: BaseModel | None
+    selector: LabelSelector | None = None
+
+
+Screen = Callable[[ObjectRef, LabelSelector | None], bool]
+"""Whether an object is needed (validated into its model), from its identity and, for an
+FRRConfiguration, its `spec.nodeSelector` (None for other kinds). An FRRConfiguration whose
+selector is not valid is always validated, so its errors are reported."""
 
 
 @dataclass
@@ -127,7 +137,8 @@ class Resources:
         return self.locations.get(ref, Location()) if ref is not None else Location()
 
     def add(self, item: Loaded) -> ConfigError | None:
-        """Add one object; a second object with the same kind/namespace/name is an error."""
+        """Add one object; a second object with the same kind/namespace/name is an error. An
+        object left out by a `Screen` only counts for that."""
         if item.ref in self.locations:
             return ConfigError(
                 f"duplicate object (also defined at {self.locations[item.ref] or 'an earlier document'})",
@@ -204,7 +215,21 @@ def _ref(doc: dict[str, Any], kind: str) -> ObjectRef | None:
     )
 
 
-def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: str) -> None:
+def _selector(doc: dict[str, Any]) -> LabelSelector | None:
+    """The `spec.nodeSelector` of an FRRConfiguration document as its full validation would
+    read it; None when it is not valid there (the full validation says why)."""
+    spec = doc.get("spec", {})
+    if not isinstance(spec, dict):
+        return None
+    try:
+        return LabelSelector.model_validate(spec.get("nodeSelector", {}))
+    except ValidationError:
+        return None
+
+
+def _load_one(
+    doc: Any, location: Location, out: ParsedFile, default_namespace: str, screen: Screen | None = None
+) -> None:
     if doc is None:
         return
     if not isinstance(doc, dict):
@@ -221,7 +246,7 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: 
             out.errors.append(ConfigError("List items must be a sequence", path="items", location=location))
             return
         for item in items:
-            _load_one(item, location, out, default_namespace)
+            _load_one(item, location, out, default_namespace, screen)
         return
     model = _KINDS.get((api_version, kind))
     if model is None:
@@ -243,13 +268,17 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: 
         if isinstance(meta, dict) and not meta.get("namespace"):
             doc = {**doc, "metadata": {**meta, "namespace": default_namespace}}
     ref = _ref(doc, kind)
-    try:
-        obj = model.model_validate(doc)
-    except ValidationError as exc:
-        for err in exc.errors():
-            out.errors.append(ConfigError(_message(err), obj=ref, path=_error_path(err), location=location))
-        return
     assert ref is not None
+    obj: BaseModel | None = None
+    selector = _selector(doc) if model is FRRConfiguration and screen is not None else None
+    if screen is None or (model is FRRConfiguration and selector is None) or screen(ref, selector):
+        try:
+            obj = model.model_validate(doc)
+        except ValidationError as exc:
+            for err in exc.errors():
+                error = ConfigError(_message(err), obj=ref, path=_error_path(err), location=location)
+                out.errors.append(error)
+            return
     if default_namespace and kind in _AGENT_KINDS and ref.namespace != default_namespace:
         out.notes.append(
             printable(
@@ -257,7 +286,7 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: 
                 f"of {default_namespace!r}"
             )
         )
-    out.objects.append(Loaded(ref, location, obj))
+    out.objects.append(Loaded(ref, location, obj, selector))
 
 
 def _mark(mark: Any) -> str:
@@ -282,11 +311,18 @@ def _yaml_message(exc: yaml.YAMLError) -> str:
 
 
 def parse_manifest(
-    text: str, file: str = "<string>", *, default_namespace: str = "", limits: Limits | None = None
+    text: str,
+    file: str = "<string>",
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    screen: Screen | None = None,
 ) -> ParsedFile:
     """Every object, error and note of one multi-document YAML text (a file's content).
 
     Each document is validated as soon as it is parsed: fewer live raw dicts, less GC work.
+    With `screen`, only the objects it says are needed are validated (an agent's node does
+    not need the other nodes' objects; their errors are not its problem).
     """
     limits = limits or Limits()
     out = ParsedFile()
@@ -303,7 +339,7 @@ def parse_manifest(
                         )
                     ]
                 )
-            _load_one(doc, Location(file, parsed), out, default_namespace)
+            _load_one(doc, Location(file, parsed), out, default_namespace, screen)
             parsed += 1
     except yaml.YAMLError as exc:
         out.errors.append(ConfigError(_yaml_message(exc), location=Location(file, parsed)))
@@ -332,7 +368,12 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> tuple[bytes
 
 
 def parse_file(
-    path: str | Path, data: bytes, *, default_namespace: str = "", limits: Limits | None = None
+    path: str | Path,
+    data: bytes,
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    screen: Screen | None = None,
 ) -> ParsedFile:
     """`parse_manifest` of a file's bytes (UTF-8)."""
     try:
@@ -345,7 +386,7 @@ def parse_file(
                 )
             ]
         )
-    return parse_manifest(text, str(path), default_namespace=default_namespace, limits=limits)
+    return parse_manifest(text, str(path), default_namespace=default_namespace, limits=limits, screen=screen)
 
 
 def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:

@@ -20,6 +20,7 @@ So every document gives exactly what `yaml.load` with `YAML11Loader` gives, or t
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -103,20 +104,18 @@ class _Slow(Exception):
 
 class _Builder:
     """Builds one document as PyYAML's SafeConstructor does; raises `_Slow` for whatever it does
-    not handle. With `aliased`, nodes seen twice are built once (shared, as PyYAML does) and the
-    expanded size is counted. A class, not closures: a self-referencing closure is a reference
-    cycle, and would keep the loader and the document alive until the cyclic GC runs (never,
-    while a one-shot command has it disabled)."""
+    not handle. An alias is built again where it is used (PyYAML shares one object: the values
+    are equal, and nothing in frrnode mutates a loaded document), so `count` is the document's
+    expanded size, bounded by `limit`. A class, not closures: a self-referencing closure is a
+    reference cycle that would keep the loader and the document alive until the cyclic GC runs
+    (never, while a one-shot command has it disabled)."""
 
-    __slots__ = ("aliased", "built", "busy", "count", "loader", "sizes")
+    __slots__ = ("count", "limit", "loader")
 
-    def __init__(self, loader: Any, aliased: bool):
+    def __init__(self, loader: Any, limit: float):
         self.loader = loader
-        self.aliased = aliased
-        self.built: dict[int, Any] = {}
-        self.sizes: dict[int, int] = {}
-        self.busy: set[int] = set()
-        self.count = 0
+        self.limit = limit
+        self.count = 1  # the root; each container counts its children
 
     def scalar(self, node: yaml.Node) -> Any:
         tag = node.tag
@@ -140,54 +139,40 @@ class _Builder:
         return value
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
-        aliased = self.aliased
-        if aliased:
-            ident = id(node)
-            if ident in self.built:
-                if ident in self.busy:
-                    raise _Slow  # recursive: PyYAML decides
-                self.count += self.sizes[ident]
-                return self.built[ident]
-            start = self.count
-        self.count += 1
         kind = type(node)
-        out: Any
         if kind is _ScalarNode:
-            out = self.scalar(node)
-        elif depth > FAST_DEPTH:
-            raise _Slow
-        elif kind is _MappingNode:
+            return self.scalar(node)
+        if depth > FAST_DEPTH:
+            raise _Slow  # deep, or a recursive alias: PyYAML decides
+        build, scalar = self.build, self.scalar
+        out: Any
+        if kind is _MappingNode:
             if node.tag != _MAP:
                 raise _Slow
             out = {}
-            if aliased:
-                self.built[ident] = out
-                self.busy.add(ident)
-            build, scalar = self.build, self.scalar
             for key_node, value_node in node.value:
                 if type(key_node) is not _ScalarNode:
                     raise _Slow  # unhashable: PyYAML reports it
                 key = key_node.value if key_node.tag == _STR else scalar(key_node)
-                out[key] = build(value_node, depth + 1)
-            self.count += len(node.value)  # the keys
+                if type(value_node) is _ScalarNode:
+                    out[key] = value_node.value if value_node.tag == _STR else scalar(value_node)
+                else:
+                    out[key] = build(value_node, depth + 1)
+            self.count += 2 * len(node.value)
         elif kind is _SequenceNode:
             if node.tag != _SEQ:
                 raise _Slow
-            build = self.build
-            out = []
-            if aliased:
-                self.built[ident] = out
-                self.busy.add(ident)
-            for item in node.value:
-                out.append(build(item, depth + 1))
+            out = [
+                (item.value if item.tag == _STR else scalar(item))
+                if type(item) is _ScalarNode
+                else build(item, depth + 1)
+                for item in node.value
+            ]
+            self.count += len(node.value)
         else:
             raise _Slow
-        if aliased:
-            self.built[ident] = out
-            self.busy.discard(ident)
-            self.sizes[ident] = self.count - start
-            if self.count > MAX_EXPANDED_NODES:
-                raise _Slow
+        if self.count > self.limit:
+            raise _Slow
         return out
 
 
@@ -261,7 +246,7 @@ def documents(text: str, fast: bool = True) -> Iterator[Any]:
             try:
                 if not fast:
                     raise _Slow
-                doc = _Builder(loader, aliased).build(node)
+                doc = _Builder(loader, MAX_EXPANDED_NODES if aliased else math.inf).build(node)
             except _Slow:
                 doc = _constructed(loader, node, aliased)
             yield doc
