@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from pl_helpers import NS, config, dump, neighbor, node, ref, router, secret
 
@@ -15,7 +15,9 @@ from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConflictError
 from frrnode.pipeline import validate_all
 from frrnode.pipeline.index import ConfigIndex, NodeIndex, selector_key
+from frrnode.pipeline.merge import merge
 from frrnode.pipeline.select import matches, selector_errors
+from frrnode.pipeline.translate import translate_configuration
 
 KEYS = ["zone", "role", "kubernetes.io/hostname"]
 VALUES = ["a", "b", "c"]
@@ -216,4 +218,116 @@ def test_validate_all_finds_the_conflicts_of_every_node(
     ]
     for group in groups:
         expected |= {str(e) for e in index.conflicts(group)}
+    event(f"conflicts found: {bool(expected)}; nodes checked: {min(len(groups), 2)}+")
     assert found == expected
+
+
+TIMERS: list[dict[str, str]] = [
+    {},
+    {"holdTime": "90s", "keepaliveTime": "30s"},
+    {"holdTime": "9s", "keepaliveTime": "3s"},
+]
+neighbor_st = st.builds(
+    lambda base, timers: {**base, **timers},
+    st.fixed_dictionaries(
+        {"address": st.sampled_from(["192.168.1.2", "192.168.1.3"]), "asn": st.sampled_from([65001, 65002])},
+        optional={"port": st.sampled_from([179, 180])},
+    ),
+    st.sampled_from(TIMERS),
+)
+router_st = st.fixed_dictionaries(
+    {
+        "asn": st.sampled_from([65000, 65010]),
+        "neighbors": st.lists(neighbor_st, max_size=2, unique_by=lambda n: n["address"]),
+    },
+    optional={"id": st.sampled_from(["1.1.1.1", "2.2.2.2"]), "vrf": st.just("red")},
+)
+valid_selector_st = st.fixed_dictionaries(
+    {},
+    optional={
+        "matchLabels": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=1),
+        "matchExpressions": st.lists(
+            st.one_of(
+                st.fixed_dictionaries(
+                    {
+                        "key": st.sampled_from(KEYS),
+                        "operator": st.sampled_from(["In", "NotIn"]),
+                        "values": st.lists(st.sampled_from(VALUES), min_size=1, max_size=2),
+                    }
+                ),
+                st.fixed_dictionaries(
+                    {"key": st.sampled_from(KEYS), "operator": st.sampled_from(["Exists", "DoesNotExist"])}
+                ),
+            ),
+            max_size=1,
+        ),
+    },
+)
+object_st = st.tuples(valid_selector_st, st.lists(router_st, min_size=1, max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(labels_st, max_size=5),
+    st.lists(object_st, max_size=6),
+    object_st,
+    st.sampled_from(["new", "c0"]),
+)
+def test_check_equals_merging_for_every_node(
+    nodes: list[dict[str, str]],
+    objects: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+    new: tuple[dict[str, Any], list[dict[str, Any]]],
+    new_name: str,
+) -> None:
+    """`check` (interaction keys, alike nodes merged once) finds exactly the conflicts that
+    merging the new object, node by node, with every object selecting that node adds (on
+    nodes whose objects agree already: an admitted set)."""
+    index = ConfigIndex(NS)
+    for i, labels in enumerate(nodes):
+        index.set_node(f"n{i}", labels)
+    existing = [cfg(config(f"c{i}", *routers, selector=raw)) for i, (raw, routers) in enumerate(objects)]
+    for c in existing:
+        index.upsert(c)
+    candidate = cfg(config(new_name, *new[1], selector=new[0]))
+    fragment, alone = translate_configuration(candidate, {}, NS)
+    alone = selector_errors(candidate.spec.node_selector, ref(new_name)) + alone
+    found = {str(e) for e in index.check(candidate).errors}
+    if alone:
+        event(f"invalid alone: {str(alone[0]).split(': ')[-1][:60]}")
+        assert found == {str(e) for e in alone}
+        return
+    valid = [c for c in existing if not index.problems(ref(c.metadata.name)) and c.metadata.name != new_name]
+    if nodes:
+        selector = candidate.spec.node_selector
+        groups = [
+            [c for c in valid if matches(c.spec.node_selector, labels)]
+            for labels in nodes
+            if matches(selector, labels)
+        ]
+    elif selector_key(candidate.spec.node_selector) == ((), ()):
+        groups = [[c for c in valid if selector_key(c.spec.node_selector) == ((), ())]]
+    else:
+        groups = []
+    expected: set[str] = set()
+    for group in groups:
+        others = [translate_configuration(c, {}, NS)[0] for c in group]
+        assume(not merge(others)[1])
+        expected |= {str(e) for e in merge([*others, fragment])[1]}
+    event(f"conflicts found: {bool(expected)}; nodes checked: {min(len(groups), 2)}+")
+    assert found == expected
+
+
+def test_check_merges_once_per_kind_of_node_and_tells_kinds_apart() -> None:
+    """40 nodes, each with its own object: those that declare the neighbor alike are merged
+    once; the one node whose object differs (another ASN) gets its own merge and its conflict."""
+    index = ConfigIndex(NS)
+    for i in range(40):
+        index.set_node(f"m{i}", {"kubernetes.io/hostname": f"m{i}"})
+        routers = router(neighbor(asn=65002 if i == 17 else 65001), prefixes=[f"192.0.2.{i}/32"])
+        index.upsert(
+            cfg(config(f"own-{i}", routers, selector={"matchLabels": {"kubernetes.io/hostname": f"m{i}"}}))
+        )
+    check = index.check(cfg(config("everywhere", router(neighbor(asn=65001)))))
+    assert check.nodes == 40 and check.merges == 2
+    [error] = check.errors
+    assert isinstance(error, ConflictError) and {error.obj, error.other} == {ref("own-17"), ref("everywhere")}
