@@ -261,6 +261,44 @@ def test_another_nodes_invalid_object_is_not_validated_until_it_selects_the_node
         assert names(snapshot) == ["mine"]
 
 
+def test_load_all_in_worker_processes_equals_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`render`'s first load, parsed by forked workers, gives the cache one process builds."""
+    from frrnode.agent import manifests
+
+    for i in range(12):
+        selector = {"matchLabels": {"kubernetes.io/hostname": f"n{i % 3}"}}
+        (tmp_path / f"c{i}.yaml").write_text(cfg(f"c{i}", 65001 + i, selector=selector))
+    (tmp_path / "zone.yaml").write_text(cfg("zone", selector={"matchLabels": {"zone": "a"}}))
+    (tmp_path / "nodes.yaml").write_text(dump(node("n1", zone="a"), node("n2")))
+    (tmp_path / "broken.yaml").write_text("a: [\n")
+    paths = sorted(str(p) for p in tmp_path.iterdir())
+    monkeypatch.setattr(manifests, "PARALLEL_MIN_FILES", 2)
+    parse = manifests.ManifestCache._parse
+    pids = tmp_path.parent / f"{tmp_path.name}-pids"
+
+    def recording(self: manifests.ManifestCache, *args: object) -> object:
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return parse(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifests.ManifestCache, "_parse", recording)
+    caches = []
+    for workers in (1, 3):
+        cache = manifests.ManifestCache(manifests.NodeFilter("n1", NS))
+        cache.load_all(paths, workers=workers)
+        caches.append(cache)
+    one, many = (c.resources() for c in caches)
+    assert [c.metadata.name for c in one[0].configurations] == ["c1", "c10", "c4", "c7", "zone"]
+    assert one[0].configurations == many[0].configurations and one[0].nodes == many[0].nodes
+    assert [str(e) for e in one[1]] == [str(e) for e in many[1]] and len(one[1]) == 1
+    # zone.yaml and broken.yaml (errors) again, once n1's zone is known
+    assert caches[0].parses == caches[1].parses == len(paths) + 2
+    assert manifests._WORKER_CACHE is None
+    assert len(set(pids.read_text().split())) == 3  # this process (both runs) and two workers
+
+
 def test_snapshots_do_not_change_the_result(tmp_path: Path) -> None:
     """What the source leaves out never changes the node's config (the same pipeline input)."""
     from frrnode.api.loader import load_paths

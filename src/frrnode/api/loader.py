@@ -355,7 +355,12 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> tuple[bytes
     limits = limits or Limits()
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limits.max_file_bytes + 1)
+            # read(n) allocates n bytes first: ask for what the file holds (one more to see it
+            # grow), not for the limit (16 MiB per file: a third of the time at 9,000 files).
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(min(size, limits.max_file_bytes) + 1)
+            if size < len(data) <= limits.max_file_bytes:  # growing, or a size the kernel does not know
+                data += handle.read(limits.max_file_bytes + 1 - len(data))
     except OSError as exc:
         return None, ConfigError(f"cannot read: {exc.strerror or exc}", location=Location(str(path)))
     if len(data) > limits.max_file_bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -43,7 +44,7 @@ def _load_for_node(paths: list[Path], namespace: str, node: str, labels: dict[st
     gc.disable()
     try:
         cache = ManifestCache(NodeFilter(node, namespace, labels or None))
-        cache.refresh([str(path) for path in manifest_files(paths)])
+        cache.load_all([str(path) for path in manifest_files(paths)], workers=len(os.sched_getaffinity(0)))
         resources, errors, _ = cache.resources()
     finally:
         gc.freeze()
