@@ -11,7 +11,8 @@ medians printed with the big/small ratio:
 - the agent (`frrnode run` in a subprocess, against a throwaway FRR instance in its own
   network namespace and pathspace `isc<pid>`, restarted empty before each set): start ->
   first apply; an edit to another node's manifest -> pass done (and FRR not called); an edit
-  to node-0001's own manifest -> applied; a plain `touch` of a file -> pass done; then the
+  to node-0001's own manifest -> applied (both renamed into place, as kubelet and editors
+  write: a file written in place waits 1 s to settle); a plain `touch` of a file -> pass done; then the
   agent's RSS, and its CPU time over `--idle` seconds without edits (own CPU, not vtysh's).
   "Pass done" and "applied" are read from the agent's /metrics (`frrnode_reconciles_total`,
   `frrnode_apply_duration_seconds_count`), polled every 10 ms; a `touch` that starts no pass

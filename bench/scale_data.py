@@ -14,6 +14,7 @@ on its own index, so it is identical in both sets.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,11 @@ def write_config(directory: Path, index: int, part: str, edit: int = 0) -> Path:
         neighbor = obj["spec"]["bgp"]["routers"][0]["neighbors"][0]
         neighbor["toReceive"]["allowed"]["prefixes"][0]["le"] = 24 + edit % 8
     path = config_path(directory, index, part)
-    path.write_text(yaml.safe_dump(obj, sort_keys=False))
+    # Renamed into place, as kubelet, kubectl cp + mv and editors do: the agent uses it at once
+    # (a file written in place is used once it has settled, 1 s later: docs/directory-source.md).
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(yaml.safe_dump(obj, sort_keys=False))
+    os.replace(tmp, path)
     return path
 
 
