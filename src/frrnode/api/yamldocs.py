@@ -11,11 +11,13 @@ most of the time of a one-shot `render` (issue 10). Here:
   recursive function, for the standard tags only (`str`, `map`, `seq` and the scalar types);
   the values of non-string scalars are cached by (tag, text);
 - anything else (merge keys `<<`, explicit tags such as `!!set` or `!foo`, mapping or list
-  keys, recursive aliases, nesting deeper than `FAST_DEPTH`, a document expanding beyond
-  `MAX_EXPANDED_NODES`) makes that document go through PyYAML's own constructor, unchanged.
+  keys, a scalar its constructor refuses, nesting deeper than `FAST_DEPTH` (recursive aliases
+  included), a document expanding beyond `MAX_EXPANDED_NODES`) makes that document go through
+  PyYAML's own constructor, unchanged.
 
-So every document gives exactly what `yaml.load` with `YAML11Loader` gives, or the same error
-(tests compare the two paths on generated documents).
+So every document gives what `yaml.load` with `YAML11Loader` gives (equal values; an alias is
+a copy, not the same object), or the same error (tests compare the two paths on generated
+documents).
 """
 
 from __future__ import annotations
