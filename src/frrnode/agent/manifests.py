@@ -23,16 +23,18 @@ import hashlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from frrnode.api import yamldocs
 from frrnode.api.core import Node
 from frrnode.api.loader import Limits, Loaded, Resources, parse_file, path_order, read_manifest
 from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConfigError, Location
 from frrnode.model import ObjectRef
+from frrnode.pipeline.index import SelectorKey, key_matches, selector_key
 from frrnode.pipeline.select import matches, selector_errors
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,10 @@ class _Doc:
     ref: ObjectRef
     location: Location
     obj: BaseModel | None
-    selector: LabelSelector | None = None
+    selector: SelectorKey | None = None
+    """An FRRConfiguration's nodeSelector, as a key (a model per object would cost ~1 KB)."""
+    invalid: bool = False
+    """The selector cannot be evaluated (R44): the object is kept, the pipeline reports it."""
 
 
 @dataclass
@@ -82,13 +87,23 @@ class NodeFilter:
 
     def keeps(self, ref: ObjectRef, selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:
         """Whether the node needs object `ref` (an FRRConfiguration's by its `selector`)."""
+        if self.node is None or ref.kind != "FRRConfiguration" or selector is None:
+            return self.keeps_key(ref, None, False, labels)
+        if ref.namespace not in ("", self.namespace):
+            return False
+        return matches(selector, labels) or bool(selector_errors(selector))
+
+    def keeps_key(
+        self, ref: ObjectRef, key: SelectorKey | None, invalid: bool, labels: Mapping[str, str]
+    ) -> bool:
+        """`keeps`, with an FRRConfiguration's selector as its key and whether it is invalid."""
         if self.node is None:
             return True
         kind, namespace = ref.kind, ref.namespace
         if kind == "FRRConfiguration":
-            if namespace not in ("", self.namespace) or selector is None:
+            if namespace not in ("", self.namespace) or key is None:
                 return False
-            return bool(selector_errors(selector)) or matches(selector, labels)
+            return invalid or key_matches(key, labels)
         if kind == "Node":
             return ref.name == self.node
         # Secrets of every namespace: their values are redacted from status and logs.
@@ -150,7 +165,10 @@ class ManifestCache:
 
     def _doc(self, item: Loaded) -> _Doc:
         selector = item.obj.spec.node_selector if isinstance(item.obj, FRRConfiguration) else item.selector
-        return _Doc(item.ref, item.location, item.obj, selector)
+        if selector is None:
+            return _Doc(item.ref, item.location, item.obj)
+        invalid = bool(selector_errors(selector))
+        return _Doc(item.ref, item.location, item.obj, selector_key(selector), invalid)
 
     def _load(self, path: str, old: _Entry | None) -> _Entry | None:
         """The entry of `path` now (None: gone). Unchanged identity or content: the old entry."""
@@ -182,6 +200,14 @@ class ManifestCache:
         def held(path: str) -> bool:
             return bool(skipped) and (path in skipped or any(path.startswith(s + os.sep) for s in skipped))
 
+        try:
+            return self._refresh(found, held, scope)
+        finally:
+            yamldocs.forget()
+
+    def _refresh(
+        self, found: Iterable[str], held: Callable[[str], bool], scope: Iterable[str] | None
+    ) -> bool:
         current = set(found)
         candidates = self.entries.keys() if scope is None else set(scope) & self.entries.keys()
         changed = False
@@ -220,6 +246,7 @@ class ManifestCache:
                 parts = others.get()
         finally:
             _WORKER_CACHE = None
+            yamldocs.forget()
         self.entries.update(mine)
         for entries, parses in parts:
             self.entries.update(entries)
@@ -239,7 +266,7 @@ class ManifestCache:
             # Errors may belong to objects that this node now needs, or no longer needs.
             needed = bool(entry.errors)
             for doc in entry.docs:
-                keep = self.filter.keeps(doc.ref, doc.selector, labels)
+                keep = self.filter.keeps_key(doc.ref, doc.selector, doc.invalid, labels)
                 if not keep:
                     doc.obj = None
                 elif doc.obj is None:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from frrnode.api.core import BASIC_AUTH
 from frrnode.api.v1beta1 import LabelSelector
 from frrnode.kube.resources import API_VERSION, key_of, labels_of, meta, name_of
-from frrnode.pipeline.index import SelectorKey, selector_key
+from frrnode.pipeline.index import SelectorKey, key_matches, selector_key
 from frrnode.pipeline.select import selector_errors
 
 Key = tuple[str, str]
@@ -99,22 +99,7 @@ class _Selector:
         self.key = key
 
     def selects(self, labels: Mapping[str, str]) -> bool:
-        if self.key is None:
-            return True
-        pairs, expressions = self.key
-        if any(labels.get(k) != v for k, v in pairs):
-            return False
-        for key, operator, values in expressions:
-            present = key in labels
-            if operator == "In" and not (present and labels[key] in values):
-                return False
-            if operator == "NotIn" and present and labels[key] in values:
-                return False
-            if operator == "Exists" and not present:
-                return False
-            if operator == "DoesNotExist" and present:
-                return False
-        return True
+        return self.key is None or key_matches(self.key, labels)
 
 
 _INVALID = _Selector(None)
