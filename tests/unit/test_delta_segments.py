@@ -59,3 +59,33 @@ def test_zebra_route_map_bindings_and_unmodelled_contexts_need_every_daemon() ->
     assert filters_used_outside_bgp(parse_config(NEW + "ip protocol bgp route-map RM\n"))
     assert filters_used_outside_bgp(parse_config(NEW + "vrf red\n ip protocol bgp route-map RM\nexit-vrf\n"))
     assert filters_used_outside_bgp(parse_config(NEW + "router ospf\n network 10.0.0.0/8 area 0\nexit\n"))
+
+
+def test_a_delta_of_bgpd_lines_only_is_one_vtysh_call_to_bgpd() -> None:
+    """A prefix change after a cold start (list entries and `network` lines) is one `vtysh -d
+    bgpd -f`; with a route-map (any daemon may use it) the runs go as before."""
+    from frrnode.frr.incremental import IncrementalApplier, _bgpd_only
+
+    calls: list[tuple[str, str | None]] = []
+
+    class Recorder:
+        def configure(self, config: str | list[str], daemon: str | None = None) -> str:
+            calls.append((config if isinstance(config, str) else "\n".join(config), daemon))
+            return ""
+
+    router = "router bgp 64512\n address-family ipv4 unicast\n  network {}\n exit-address-family\nexit\n"
+    old = OLD + router.format("10.0.0.0/24")
+    prefix_only = OLD.replace("seq 1 permit 10.0.0.0/24", "seq 1 permit 10.0.7.0/24") + router.format(
+        "10.0.7.0/24"
+    )
+    new = NEW + router.format("10.0.5.0/24")
+    applier = IncrementalApplier.__new__(IncrementalApplier)
+    applier.plists_to_bgpd_only = True
+    applier._batch_vtysh = Recorder()  # type: ignore[assignment]
+    applier._send(plan_delta(parse_config(old), parse_config(prefix_only), False), parse_config(prefix_only))
+    assert len(calls) == 1 and calls[0][1] == "bgpd" and "network 10.0.7.0/24" in calls[0][0]
+    calls.clear()
+    applier._send(plan_delta(parse_config(old), parse_config(new), False), parse_config(new))
+    assert len(calls) > 1 and any(daemon is None for _, daemon in calls)
+    assert _bgpd_only(["router bgp 64512 vrf red", " neighbor 10.0.0.1 remote-as 64513", "exit"])
+    assert not _bgpd_only(["route-map RM permit 1", " match ip address prefix-list A", "exit"])

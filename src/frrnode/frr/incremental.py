@@ -637,6 +637,11 @@ class IncrementalApplier:
         if not self.plists_to_bgpd_only or filters_used_outside_bgp(new):
             self._batch_vtysh.configure(delta.text())
             return
+        plist_lines = sum(len(lines) for is_plist, lines in delta.segments if is_plist)
+        if plist_lines <= PLIST_CHUNK and all(p or _bgpd_only(lines) for p, lines in delta.segments):
+            # Everything is bgpd's (a prefix change: list entries, `network` lines): one vtysh.
+            self._batch_vtysh.configure(delta.text(), daemon="bgpd")
+            return
         for is_plist, lines in delta.segments:
             if not is_plist:
                 self._batch_vtysh.configure(lines)
@@ -707,6 +712,14 @@ PLIST_CHUNK = 100
 
 # Lines through which zebra (or another daemon) would use route-maps, and so prefix-lists.
 _ZEBRA_FILTER_RE = re.compile(r"^(ip|ipv6) (protocol|import-table|nht) .*route-map ")
+
+
+_BGPD_TOP_RE = re.compile(r"^(?:(?:no )?router bgp \d+(?: vrf \S+)?|exit)$")
+
+
+def _bgpd_only(lines: Iterable[str]) -> bool:
+    """Whether `lines` only configure `router bgp` blocks (indented lines are inside them)."""
+    return all(line[:1].isspace() or _BGPD_TOP_RE.match(line) for line in lines)
 
 
 def filters_used_outside_bgp(tree: Context) -> bool:
