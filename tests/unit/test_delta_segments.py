@@ -89,3 +89,29 @@ def test_a_delta_of_bgpd_lines_only_is_one_vtysh_call_to_bgpd() -> None:
     assert len(calls) > 1 and any(daemon is None for _, daemon in calls)
     assert _bgpd_only(["router bgp 64512 vrf red", " neighbor 10.0.0.1 remote-as 64513", "exit"])
     assert not _bgpd_only(["route-map RM permit 1", " match ip address prefix-list A", "exit"])
+
+
+def test_prefix_changes_are_checked_without_vtysh_and_nothing_else_is() -> None:
+    from frrnode.frr.incremental import prefix_change
+
+    lines = [
+        "ip prefix-list 172.30.10.1-allowed-ipv4 seq 501 permit 198.18.5.0/32",
+        "no ipv6 prefix-list 172.30.10.1-allowed-ipv6 seq 7 permit 2001:db8::/64",
+        "router bgp 64512 vrf red",
+        " address-family ipv4 unicast",
+        "  no network 198.18.5.1/32",
+        "  network 198.18.5.0/32",
+        " exit-address-family",
+        "exit",
+    ]
+    assert prefix_change(lines)
+    for bad in (
+        "ip prefix-list A seq 1 permit 10.0.0.1/24",  # host bits: FRR decides (dry run)
+        "ip prefix-list A seq 1 permit 2001:db8::/64",  # family
+        "ip prefix-list A seq 1 permit 10.0.0.0/8 le 24",
+        "route-map RM permit 1",
+        " neighbor 10.0.0.1 remote-as 65001",
+    ):
+        assert not prefix_change([*lines[:6], bad]), bad
+    assert not prefix_change(["router bgp 1", "  network 10.0.0.0/8"])  # outside an address family
+    assert not prefix_change(["router bgp 1", " address-family ipv6 unicast", "  network 10.0.0.0/8"])

@@ -49,6 +49,7 @@ quadratic in the list's length, in every daemon that receives them (bench/README
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
@@ -581,15 +582,17 @@ class IncrementalApplier:
             self._applied_text = prepared
             return ApplyResult(False, self.method, time.monotonic() - start)
         batch = delta.text()
-        with TemporaryDirectory(prefix="frrnode-delta-") as tmp:
-            path = Path(tmp) / "delta.conf"
-            path.write_text(batch)
-            try:
-                self.vtysh.dryrun(path)
-            except FrrError as exc:
-                # Nothing was applied; the fallback validates the full file and reports FRR's
-                # error the same way (FRR keeps its config).
-                return self._fallback(config, f"batch rejected by vtysh --dryrun: {exc.args[0]}", start)
+        if not prefix_change(delta.commands):  # those lines are checked here (a vtysh less)
+            with TemporaryDirectory(prefix="frrnode-delta-") as tmp:
+                path = Path(tmp) / "delta.conf"
+                path.write_text(batch)
+                try:
+                    self.vtysh.dryrun(path)
+                except FrrError as exc:
+                    # Nothing was applied; the fallback validates the full file and reports
+                    # FRR's error the same way (FRR keeps its config).
+                    reason = f"batch rejected by vtysh --dryrun: {exc.args[0]}"
+                    return self._fallback(config, reason, start)
         try:
             self._send(delta, new)
         except FrrError as exc:
@@ -712,6 +715,41 @@ PLIST_CHUNK = 100
 
 # Lines through which zebra (or another daemon) would use route-maps, and so prefix-lists.
 _ZEBRA_FILTER_RE = re.compile(r"^(ip|ipv6) (protocol|import-table|nht) .*route-map ")
+
+
+# The lines of a change of advertised prefixes (what MetalLB does most): prefix-list entries
+# and `network` lines of a BGP address family. Their grammar is checked here (the prefix with
+# `ipaddress`), which spares the `vtysh --dryrun` process (~30 ms of a ~0.24 s apply). Should
+# FRR still refuse one, the batch fails and the fallback reconciles (as for any batch).
+_PLIST_ENTRY_RE = re.compile(r"^(?:no )?(ipv6|ip) prefix-list [!-~]+ seq \d{1,10} (?:permit|deny) (\S+)$")
+_NETWORK_RE = re.compile(r"^  (?:no )?network (\S+)$")
+_AF_RE = re.compile(r"^ address-family (ipv4|ipv6) unicast$")
+_FRAME_RE = re.compile(r"^(?:router bgp \d{1,10}(?: vrf [!-~]+)?| exit-address-family|exit)$")
+
+
+def _prefix_of(text: str, ipv6: bool) -> bool:
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        return False
+    return (network.version == 6) == ipv6
+
+
+def prefix_change(lines: Iterable[str]) -> bool:
+    """Whether `lines` are only prefix-list entries and BGP `network` lines, each well formed."""
+    family = ""
+    for line in lines:
+        if match := _PLIST_ENTRY_RE.match(line):
+            ok = _prefix_of(match.group(2), match.group(1) == "ipv6")
+        elif match := _NETWORK_RE.match(line):
+            ok = family != "" and _prefix_of(match.group(1), family == "ipv6")
+        elif match := _AF_RE.match(line):
+            family, ok = match.group(1), True
+        else:
+            ok = bool(_FRAME_RE.match(line))
+        if not ok:
+            return False
+    return True
 
 
 _BGPD_TOP_RE = re.compile(r"^(?:(?:no )?router bgp \d+(?: vrf \S+)?|exit)$")
