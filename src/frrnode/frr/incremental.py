@@ -30,7 +30,9 @@ What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
   `bfd` (profiles, peers) and `vrf` blocks — e.g. `interface`, `router ospf`, `key chain`
   from raw snippets;
 - a batch that FRR rejects: the grammar is checked with `vtysh --dryrun` first (nothing is
-  applied if it fails; the fallback then reports FRR's error); if a daemon refuses a line
+  applied if it fails; the fallback then reports FRR's error) — except a change of
+  advertised prefixes (prefix-list entries and `network` lines only, `prefix_change`), whose
+  few line shapes are checked here; if a daemon refuses a line
   while applying, the fallback reconciles, and if that fails too the last applied config is
   put back with the fallback before the error is raised.
 
