@@ -26,13 +26,11 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,7 +40,9 @@ from frrnode.agent.wiring import StatusPublisher
 from frrnode.frr.instance import FrrInstance
 from frrnode.pipeline import Settings
 
-FRRNODE = str(Path(sys.executable).parent / "frrnode")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import AgentRun
+
 NODE_ASN, ROUTER_ASN = 64512, 64513
 NODE_IP, ROUTER_IP = "192.168.250.1", "192.168.250.2"
 
@@ -123,47 +123,13 @@ def learn_once(router: FrrInstance, node: FrrInstance, netns: str, routes: int) 
     return end - first, end - start
 
 
-class Agent:
-    """`frrnode run` for the node, as deployed (metrics server, 5 s FRR poll)."""
-
-    def __init__(self, manifests: Path, netns: str, work: Path):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        cmd = [
-            FRRNODE, "run", "--config-dir", str(manifests), "--node", "node", "--hostname", "node",
-            "--frr-pathspace", netns, "--frr-netns", netns, "--status-dir", str(work / "status"),
-            "--workdir", str(work / "agent"), "--metrics-address", f"127.0.0.1:{self.port}",
-        ]  # fmt: skip
-        self.log = (work / "agent.log").open("a")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(lambda: self.reconciles() >= 1, 120, 0.1, "the agent's first pass")
-
-    def reconciles(self) -> float:
-        if self.proc.poll() is not None:
-            raise SystemExit(f"the agent exited ({self.proc.returncode}); see {self.log.name}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2) as r:
-                text = r.read().decode()
-        except OSError:
-            return -1
-        for line in text.splitlines():
-            if line.startswith("frrnode_reconciles_total "):
-                return float(line.split()[1])
-        return -1
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+def agent(manifests: Path, netns: str, work: Path) -> AgentRun:
+    """`frrnode run` for the node, as deployed (metrics server, 5 s FRR poll), after its first pass."""
+    run = AgentRun(manifests, netns, work)
+    if run.wait(lambda counts: counts[0] >= 1, timeout=120) is None:
+        run.stop()
+        raise SystemExit("the agent made no pass in 120 s")
+    return run
 
 
 def poll_seconds(node: FrrInstance, work: Path, reps: int = 7) -> list[float]:
@@ -211,31 +177,31 @@ def main() -> int:
         manifests = work / "manifests"
         manifests.mkdir()
         (manifests / "receive-all.yaml").write_text(MANIFEST)
-        agent = Agent(manifests, nns, work)
+        running = agent(manifests, nns, work)
         try:
             wait_for(lambda: kernel_routes(nns) >= args.routes, 600, 0.5, "the first learning")
         finally:
-            agent.stop()
+            running.stop()
         print(f"node learned the routes; kernel holds {kernel_routes(nns)} BGP routes", flush=True)
         for rep in range(args.reps):
             for mode in ("with agent", "without agent"):
-                agent = Agent(manifests, nns, work) if mode == "with agent" else None
+                running = agent(manifests, nns, work) if mode == "with agent" else None
                 try:
                     learned, reset = learn_once(router, node, nns, args.routes)
                 finally:
-                    if agent is not None:
-                        agent.stop()
+                    if running is not None:
+                        running.stop()
                 results[mode].append(learned)
                 from_reset[mode].append(reset)
                 print(f"  {rep + 1} {mode:<14} first->all {learned:5.2f} s, no shutdown->all {reset:5.2f} s")
-        agent = Agent(manifests, nns, work)
+        running = agent(manifests, nns, work)
         try:
             polls = poll_seconds(node, work)
-            cpu, wall = agent.cpu_seconds(), time.perf_counter()
+            cpu, wall = running.cpu_seconds(), time.perf_counter()
             time.sleep(args.idle)
-            idle = 100 * (agent.cpu_seconds() - cpu) / (time.perf_counter() - wall)
+            idle = 100 * (running.cpu_seconds() - cpu) / (time.perf_counter() - wall)
         finally:
-            agent.stop()
+            running.stop()
         kernel = kernel_routes(nns)
     load = os.getloadavg()
     summary = {
