@@ -13,7 +13,7 @@ from manifest_fuzz import TEXTS
 
 from frrnode.api import yamldocs
 from frrnode.api.loader import parse_manifest
-from frrnode.api.yamldocs import YAML11Loader, documents
+from frrnode.api.yamldocs import YAMLLoader, documents
 
 # Plain scalars that YAML 1.1 resolves to every type (and some that are errors in flow context).
 PLAIN = [
@@ -89,7 +89,7 @@ def same_as_pyyaml(text: str) -> None:
     slow = outcome(lambda: list(documents(text, fast=False)))
     assert fast == slow, text
     if slow[0] == "ok":  # and the slow path is PyYAML itself
-        assert slow == outcome(lambda: list(yaml.load_all(text, Loader=YAML11Loader)))
+        assert slow == outcome(lambda: list(yaml.load_all(text, Loader=YAMLLoader)))
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -166,7 +166,7 @@ def test_the_alias_guard_counts_exactly_as_before(extra: int) -> None:
     levels = "a: &a [" + ", ".join(["x"] * 10) + "]\n"
     for prev, name in zip("abcd", "bcde", strict=True):
         levels += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
-    root = yaml.compose(levels, Loader=YAML11Loader)
+    root = yaml.compose(levels, Loader=YAMLLoader)
     assert root is not None
     missing = yamldocs.MAX_EXPANDED_NODES - yamldocs.expanded_size(root, {}) - 2 + extra
     text = levels + "pad: [" + ", ".join(["y"] * missing) + "]\n"

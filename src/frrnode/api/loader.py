@@ -39,7 +39,7 @@ from frrnode.api.v1beta1 import (
     FRRNodeState,
     LabelSelector,
 )
-from frrnode.api.yamldocs import TooLarge, documents
+from frrnode.api.yamldocs import TooLarge, documents, yaml_message
 from frrnode.errors import ConfigError, ConfigErrors, Location, printable
 from frrnode.model import ObjectRef
 
@@ -289,27 +289,6 @@ def _load_one(
     out.objects.append(Loaded(ref, location, obj, selector))
 
 
-def _mark(mark: Any) -> str:
-    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-
-
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    """One line, naming positions, never PyYAML's `in "<unicode string>"` (the file is the
-    error's location)."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        where = _mark(exc.problem_mark)
-        parts = []
-        if exc.context:
-            context_at = _mark(exc.context_mark)
-            same = context_at == where or not context_at
-            parts.append(exc.context if same else f"{exc.context} ({context_at})")
-        parts += [p for p in (exc.problem, exc.note) if p]
-        return f"invalid YAML{f' ({where})' if where else ''}: {': '.join(parts) or 'syntax error'}"
-    if isinstance(exc, yaml.reader.ReaderError):
-        return f"invalid YAML (character {exc.position}): {exc.reason}"
-    return "invalid YAML: " + str(exc).split("\n", 1)[0]
-
-
 def parse_manifest(
     text: str,
     file: str = "<string>",
@@ -342,7 +321,7 @@ def parse_manifest(
             _load_one(doc, Location(file, parsed), out, default_namespace, screen)
             parsed += 1
     except yaml.YAMLError as exc:
-        out.errors.append(ConfigError(_yaml_message(exc), location=Location(file, parsed)))
+        out.errors.append(ConfigError(yaml_message(exc), location=Location(file, parsed)))
     except RecursionError:
         out.errors.append(ConfigError("invalid YAML: nested too deeply", location=Location(file, parsed)))
     except TooLarge as exc:

@@ -15,7 +15,7 @@ most of the time of a one-shot `render` (issue 10). Here:
   included), a document expanding beyond `MAX_EXPANDED_NODES`) makes that document go through
   PyYAML's own constructor, unchanged.
 
-So every document gives what `yaml.load` with `YAML11Loader` gives (equal values; an alias is
+So every document gives what `yaml.load` with `YAMLLoader` gives (equal values; an alias is
 a copy, not the same object), or the same error (tests compare the two paths on generated
 documents).
 """
@@ -42,15 +42,16 @@ _INT = YAML_TAG + "int"
 _STR, _MAP, _SEQ = (YAML_TAG + name for name in ("str", "map", "seq"))
 
 
-class YAML11Loader(_Base):  # type: ignore[valid-type,misc]
-    """YAML 1.1 minus sexagesimal integers: `65000:10` must stay a string (communities, RDs)."""
+class YAMLLoader(_Base):  # type: ignore[valid-type,misc]
+    """YAML 1.1 minus sexagesimal integers: `65000:10` must stay a string (communities, RDs).
+    The YAML loader of manifests (`yaml.load(text, Loader=YAMLLoader)`)."""
 
 
-YAML11Loader.yaml_implicit_resolvers = {
+YAMLLoader.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != _INT]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-YAML11Loader.add_implicit_resolver(
+YAMLLoader.add_implicit_resolver(
     _INT,
     re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"),
@@ -70,8 +71,8 @@ def forget() -> None:
     _SCALARS.clear()
 
 
-class _FastLoader(YAML11Loader):
-    """`YAML11Loader` with the resolver cached per plain scalar text."""
+class _FastLoader(YAMLLoader):
+    """`YAMLLoader` with the resolver cached per plain scalar text."""
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is not yaml.ScalarNode:
@@ -94,11 +95,11 @@ class _FastLoader(YAML11Loader):
         return None
 
 
-assert not YAML11Loader.yaml_path_resolvers, "the resolver cache assumes no path resolvers"
+assert not YAMLLoader.yaml_path_resolvers, "the resolver cache assumes no path resolvers"
 
 _SCALAR_TAGS = ("null", "bool", "int", "float", "binary", "timestamp")
 _CONSTRUCTORS: dict[str, Callable[[Any, yaml.Node], Any]] = {
-    tag: YAML11Loader.yaml_constructors[tag] for tag in (YAML_TAG + name for name in _SCALAR_TAGS)
+    tag: YAMLLoader.yaml_constructors[tag] for tag in (YAML_TAG + name for name in _SCALAR_TAGS)
 }
 """PyYAML's own constructors of the scalar types (their results are immutable, so cacheable)."""
 
@@ -241,10 +242,31 @@ def _bad_scalar(loader: Any, root: yaml.Node) -> yaml.Node | None:
     return None
 
 
+def _mark(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+def yaml_message(exc: yaml.YAMLError) -> str:
+    """One line, naming positions, never PyYAML's `in "<unicode string>"` (the file is the
+    error's location)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        where = _mark(exc.problem_mark)
+        parts = []
+        if exc.context:
+            context_at = _mark(exc.context_mark)
+            same = context_at == where or not context_at
+            parts.append(exc.context if same else f"{exc.context} ({context_at})")
+        parts += [p for p in (exc.problem, exc.note) if p]
+        return f"invalid YAML{f' ({where})' if where else ''}: {': '.join(parts) or 'syntax error'}"
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"invalid YAML (character {exc.position}): {exc.reason}"
+    return "invalid YAML: " + str(exc).split("\n", 1)[0]
+
+
 def documents(text: str, fast: bool = True) -> Iterator[Any]:
     """The documents of `text`, each built as `yaml.load` would (`fast=False`: by PyYAML's
     constructor itself). Raises `yaml.YAMLError`, `TooLarge` or `RecursionError`."""
-    loader = _FastLoader(text) if fast else YAML11Loader(text)
+    loader = _FastLoader(text) if fast else YAMLLoader(text)
     aliased = "*" in text  # `*` does not occur in a text without aliases
     try:
         while loader.check_node():
