@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -36,19 +38,25 @@ def _print_errors(errors: list[ConfigError], resources: Resources | None = None)
         _err.print(f"{label} {escape(str(error) + where)}")
 
 
-def _load_for_node(paths: list[Path], namespace: str, node: str, labels: dict[str, str]) -> Resources:
-    """What the agent of `node` would read from `paths`: the same filter (objects that do not
-    concern the node are not validated: their errors are `validate`'s business), the same errors."""
-    # A one-shot command: what is loaded lives until exit. The cyclic GC would walk all of it
-    # again and again (a fifth of the time at 9,000 objects) and find nothing to free.
+@contextlib.contextmanager
+def _one_shot() -> Iterator[None]:
+    """Loading in a one-shot command: what is loaded lives until exit. The cyclic GC would walk
+    all of it again and again (a fifth of the time at 9,000 objects) and find nothing to free."""
     gc.disable()
     try:
-        cache = ManifestCache(NodeFilter(node, namespace, labels or None))
-        cache.load_all([str(path) for path in manifest_files(paths)], workers=len(os.sched_getaffinity(0)))
-        resources, errors, _ = cache.resources()
+        yield
     finally:
         gc.freeze()
         gc.enable()
+
+
+def _load_for_node(paths: list[Path], namespace: str, node: str, labels: dict[str, str]) -> Resources:
+    """What the agent of `node` would read from `paths`: the same filter (objects that do not
+    concern the node are not validated: their errors are `validate`'s business), the same errors."""
+    with _one_shot():
+        cache = ManifestCache(NodeFilter(node, namespace, labels or None))
+        cache.load_all([str(path) for path in manifest_files(paths)], workers=len(os.sched_getaffinity(0)))
+        resources, errors, _ = cache.resources()
     if errors:
         _print_errors(errors)
         raise typer.Exit(1)
@@ -72,7 +80,8 @@ def validate(paths: PathsArg, namespace: NamespaceOpt = DEFAULT_NAMESPACE) -> No
     would wait for it) and does not fail the check.
     """
     # An invalid file or object does not hide the others: their rules and conflicts are checked too.
-    resources, load_errors = load_paths_partial(paths, default_namespace=namespace)
+    with _one_shot():
+        resources, load_errors = load_paths_partial(paths, default_namespace=namespace)
     _print_errors(load_errors)
     for note in resources.notes:
         _err.print(f"[dim]note[/] {escape(note)}")
