@@ -7,9 +7,10 @@ Every problem is collected (not only the first) and named precisely: file, docum
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -36,6 +37,11 @@ _KINDS: dict[tuple[str, str], type[BaseModel]] = {
 }
 _GROUPS = {"frrk8s.metallb.io": GROUP_VERSION, "": "v1"}
 
+ExtraKinds = Mapping[tuple[str, str], type[BaseModel]]
+"""(apiVersion, kind) -> model of kinds another package reads (frrnode.metallb); loaded objects go
+to `Resources.extra`, with no namespace defaulting (that package decides what an empty one means)."""
+_NO_EXTRA: ExtraKinds = MappingProxyType({})
+
 
 @dataclass
 class Resources:
@@ -49,6 +55,8 @@ class Resources:
     session_states: list[BGPSessionState] = field(default_factory=list)
     locations: dict[ObjectRef, Location] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extra: list[BaseModel] = field(default_factory=list)
+    """Objects of the `extra_kinds` the caller asked for, in document order."""
 
     def extend(self, other: Resources) -> None:
         self.configurations += other.configurations
@@ -59,6 +67,7 @@ class Resources:
         self.session_states += other.session_states
         self.locations.update(other.locations)
         self.notes += other.notes
+        self.extra += other.extra
 
     def location(self, ref: ObjectRef | None) -> Location:
         return self.locations.get(ref, Location()) if ref is not None else Location()
@@ -124,7 +133,12 @@ def _ref(doc: dict[str, Any], kind: str) -> ObjectRef | None:
 
 
 def _load_one(
-    doc: Any, location: Location, out: Resources, errors: list[ConfigError], default_namespace: str
+    doc: Any,
+    location: Location,
+    out: Resources,
+    errors: list[ConfigError],
+    default_namespace: str,
+    extra_kinds: ExtraKinds = _NO_EXTRA,
 ) -> None:
     if doc is None:
         return
@@ -142,12 +156,23 @@ def _load_one(
             errors.append(ConfigError("List items must be a sequence", path="items", location=location))
             return
         for item in items:
-            _load_one(item, location, out, errors, default_namespace)
+            _load_one(item, location, out, errors, default_namespace, extra_kinds)
         return
-    model = _KINDS.get((api_version, kind))
+    model = _KINDS.get((api_version, kind)) or extra_kinds.get((api_version, kind))
+    extra = model is not None and (api_version, kind) not in _KINDS
     if model is None:
         group = api_version.rpartition("/")[0]
-        if any(k == kind for _, k in _KINDS) and group in _GROUPS:
+        versions = sorted(v for v, k in extra_kinds if k == kind and v.rpartition("/")[0] == group)
+        if versions:
+            errors.append(
+                ConfigError(
+                    f"unsupported apiVersion {api_version!r} for {kind} (expected {' or '.join(versions)})",
+                    obj=_ref(doc, kind),
+                    path="apiVersion",
+                    location=location,
+                )
+            )
+        elif any(k == kind for _, k in _KINDS) and group in _GROUPS:
             errors.append(
                 ConfigError(
                     f"unsupported apiVersion {api_version!r} for {kind} (expected {_GROUPS[group]!r})",
@@ -159,7 +184,7 @@ def _load_one(
         else:
             out.notes.append(f"{location}: skipped {api_version} {kind} (not used by frrnode)")
         return
-    if default_namespace and kind not in ("Node", "FRRNodeState"):
+    if default_namespace and kind not in ("Node", "FRRNodeState") and not extra:
         meta = doc.get("metadata")
         if isinstance(meta, dict) and not meta.get("namespace"):
             doc = {**doc, "metadata": {**meta, "namespace": default_namespace}}
@@ -182,7 +207,9 @@ def _load_one(
         )
         return
     out.locations[ref] = location
-    if isinstance(obj, FRRConfiguration):
+    if extra:
+        out.extra.append(obj)
+    elif isinstance(obj, FRRConfiguration):
         out.configurations.append(obj)
     elif isinstance(obj, Secret):
         out.secrets.append(obj)
@@ -196,12 +223,19 @@ def _load_one(
         out.session_states.append(obj)
 
 
-def _parse(text: str, file: str, out: Resources, errors: list[ConfigError], default_namespace: str) -> None:
+def _parse(
+    text: str,
+    file: str,
+    out: Resources,
+    errors: list[ConfigError],
+    default_namespace: str,
+    extra_kinds: ExtraKinds = _NO_EXTRA,
+) -> None:
     # Validate each document as soon as it is parsed: fewer live raw dicts, less GC work.
     parsed = 0
     try:
         for doc in yaml.load_all(text, Loader=_Loader):
-            _load_one(doc, Location(file, parsed), out, errors, default_namespace)
+            _load_one(doc, Location(file, parsed), out, errors, default_namespace, extra_kinds)
             parsed += 1
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -209,14 +243,16 @@ def _parse(text: str, file: str, out: Resources, errors: list[ConfigError], defa
         errors.append(ConfigError(f"invalid YAML{where}: {exc}", location=Location(file, parsed)))
 
 
-def load_documents(text: str, file: str = "<string>", *, default_namespace: str = "") -> Resources:
+def load_documents(
+    text: str, file: str = "<string>", *, default_namespace: str = "", extra_kinds: ExtraKinds | None = None
+) -> Resources:
     """Load every object of a multi-document YAML string. Raises `ConfigErrors` with all problems.
 
     `default_namespace` is given to namespaced objects that have none (as `kubectl apply -n`).
     """
     out = Resources()
     errors: list[ConfigError] = []
-    _parse(text, file, out, errors, default_namespace)
+    _parse(text, file, out, errors, default_namespace, extra_kinds or {})
     if errors:
         raise ConfigErrors(errors)
     return out
@@ -234,7 +270,9 @@ def manifest_files(paths: Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def load_paths(paths: Sequence[str | Path], *, default_namespace: str = "") -> Resources:
+def load_paths(
+    paths: Sequence[str | Path], *, default_namespace: str = "", extra_kinds: ExtraKinds | None = None
+) -> Resources:
     """Load every object from files and directories (`*.yaml`/`*.yml`, sorted). Raises `ConfigErrors`."""
     out = Resources()
     errors: list[ConfigError] = []
@@ -244,7 +282,7 @@ def load_paths(paths: Sequence[str | Path], *, default_namespace: str = "") -> R
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(ConfigError(f"cannot read: {exc}", location=Location(str(path))))
             continue
-        _parse(text, str(path), out, errors, default_namespace)
+        _parse(text, str(path), out, errors, default_namespace, extra_kinds or {})
     if errors:
         raise ConfigErrors(errors)
     return out
