@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -56,14 +56,22 @@ class DirectorySource:
     not reach FRR).
     """
 
-    def __init__(self, directory: Path, step_ms: int = 50, resync: float = 30.0):
+    def __init__(
+        self,
+        directory: Path,
+        step_ms: int = 50,
+        resync: float = 30.0,
+        loader: Callable[[Sequence[Path]], Resources] = load_paths,
+    ):
         self.directory = directory
         self.step_ms = step_ms
         self.resync = resync
+        self.loader = loader
+        """Reads the manifests; the embedded MetalLB stage wraps it (`frrnode.metallb.embedded`)."""
 
     def load(self) -> Snapshot:
         try:
-            return Snapshot(resources=load_paths([self.directory]))
+            return Snapshot(resources=self.loader([self.directory]))
         except ConfigErrors as exc:
             return Snapshot(resources=None, errors=tuple(exc.errors))
         except OSError as exc:

@@ -7,19 +7,27 @@ import logging
 import signal
 import socket
 import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from frrnode.agent import wiring
+from frrnode.agent.metrics import Family, frr_families
 from frrnode.agent.reconcile import Agent, Reconciler
 from frrnode.agent.sources import DirectorySource
+from frrnode.api.loader import Resources, load_paths
 from frrnode.cli import app
 from frrnode.cli.status import DEFAULT_STATUS_DIR
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
+from frrnode.frr.state import Snapshot
 from frrnode.frr.vtysh import Vtysh
+from frrnode.metallb import embedded
+from frrnode.metallb import metrics as metallb_metrics
+from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
+from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import Settings
 
 log = logging.getLogger("frrnode")
@@ -46,8 +54,22 @@ def build_agent(
     poll_interval: float = 5.0,
     resync: float = 30.0,
     verify_interval: float = 60.0,
+    metallb: MetalLBSettings | None = None,
 ) -> Agent:
-    """Wire a directory source, the reconciler, FRR and the status observers together."""
+    """Wire a directory source, the reconciler, FRR and the status observers together.
+
+    With `metallb`, MetalLB's stage runs on every snapshot before the pipeline (its objects and
+    Services come from the same directory) and its `metallb_*` series join /metrics."""
+    loader: Callable[[Sequence[Path]], Resources] = load_paths
+    metric_sources: list[Callable[[Snapshot], list[Family]]] = []
+    if metallb is not None:
+        stage, writer = embedded.build(settings.node_name, metallb, status_dir)
+        loader = embedded.loader(stage, writer)
+
+        def metallb_families(snapshot: Snapshot) -> list[Family]:
+            return [Family(*f) for f in metallb_metrics.families(frr_families(snapshot), stage.state)]
+
+        metric_sources.append(metallb_families)
     fallback = ReloadApplier(vtysh, workdir)
     applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
     reconciler = Reconciler(settings, applier, verify_interval=verify_interval)
@@ -58,9 +80,10 @@ def build_agent(
         metrics_address=metrics_address,
         ready=lambda: reconciler.state.ready,
         secrets=lambda: reconciler.state.secrets,
+        metric_sources=metric_sources,
     )
     return Agent(
-        DirectorySource(config_dir, resync=resync),
+        DirectorySource(config_dir, resync=resync, loader=loader),
         reconciler,
         debounce=debounce,
         observers=observers,
@@ -107,6 +130,12 @@ def run(
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Where rendered configs are written.")
     ] = None,
+    metallb: Annotated[
+        bool, typer.Option("--metallb/--no-metallb", help="Run MetalLB on the MetalLB objects in DIR.")
+    ] = True,
+    metallb_namespace: Annotated[
+        str, typer.Option("--metallb-namespace", help="MetalLB's namespace: its objects count only there.")
+    ] = METALLB_NAMESPACE,
 ) -> None:
     """Run the agent until SIGTERM/SIGINT: watch DIR, keep FRR on the merged config, report status."""
     logging.basicConfig(
@@ -136,6 +165,7 @@ def run(
         status_dir=status_dir,
         metrics_address=metrics_address,
         poll_interval=poll_interval,
+        metallb=MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace) if metallb else None,
     )
 
     async def main() -> None:

@@ -46,6 +46,8 @@ class StageState:
     configuration: dict[str, Any] | None = None
     """The FRRConfiguration MetalLB writes for the node (None: it writes none)."""
     passes: int = 0
+    loaded: bool = False
+    """A MetalLB configuration was accepted at least once."""
 
     @property
     def valid(self) -> bool:
@@ -102,6 +104,7 @@ class MetalLBStage:
         self.state.speaker_errors = errors
         if config is not None:
             self._node_config = config
+            self.state.loaded = True
         elif errors:
             log.error(
                 "MetalLB speaker configuration rejected, keeping the last good one: %s", ConfigErrors(errors)
