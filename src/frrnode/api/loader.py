@@ -90,6 +90,8 @@ _Loader.add_implicit_resolver(
     re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"),
 )
+YAMLLoader = _Loader
+"""The YAML loader of manifests (`yaml.load(text, Loader=YAMLLoader)`): `65000:10` stays a string."""
 
 
 def json_path(loc: Iterable[int | str]) -> str:
