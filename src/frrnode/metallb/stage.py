@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from frrnode.api.loader import Resources, load_paths
-from frrnode.errors import ConfigError, ConfigErrors
+from frrnode.errors import ConfigError, ConfigErrors, Location
 from frrnode.metallb import frrk8s
 from frrnode.metallb.allocator import Allocation, Key, allocate, previous_ips
 from frrnode.metallb.api import KINDS
@@ -137,5 +137,6 @@ def with_configuration(resources: Resources, obj: dict[str, Any]) -> Resources:
         if not (c.metadata.name == ref.name and c.metadata.namespace in (ref.namespace, ""))
     ]
     locations = dict(resources.locations)
-    locations.pop(ref, None)
+    # Errors about it (a conflict with a user's object) say where it comes from.
+    locations[ref] = Location("<written by MetalLB from its objects>")
     return replace(resources, configurations=[*kept, cfg], locations=locations)
