@@ -167,3 +167,14 @@ def test_render_includes_metallbs_announcements(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "ip prefix-list 172.30.0.2-allowed-ipv4 seq 1 permit 192.0.2.10/32" in result.stdout
     assert "network 192.0.2.10/32" in result.stdout
+
+
+def test_validate_warns_about_ignored_fields(tmp_path: Path) -> None:
+    write(
+        tmp_path, "m.yaml", node("n1"), peer("r1", "172.30.0.2", sourceAddress="172.30.0.1", disableMP=True)
+    )
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    err = " ".join(result.stderr.split())
+    assert "warning BGPPeer/metallb-system/r1 spec.disableMP: deprecated, it has no effect" in err
+    assert "warning BGPPeer/metallb-system/r1 spec.sourceAddress: ignored in frr-k8s mode" in err

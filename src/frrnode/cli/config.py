@@ -78,6 +78,8 @@ def validate(
     report, merged = metallb.check(
         resources, MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace)
     )
+    for remark in report.warnings:
+        _err.print(f"[bold yellow]warning[/] {escape(remark)}")
     errors = report.errors + validate_all(merged, namespace)
     _print_errors(errors, merged)
     failing = [e for e in errors if not e.transient]

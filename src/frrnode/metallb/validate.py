@@ -22,6 +22,7 @@ from frrnode.metallb.stage import MetalLBStage, with_configuration
 @dataclass
 class Report:
     errors: list[ConfigError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Node -> the FRRConfiguration MetalLB writes for it."""
     counts: str = ""
@@ -46,6 +47,7 @@ def check(resources: Resources, settings: Settings) -> tuple[Report, Resources]:
     )
     if res.empty and not res.foreign and res.extras is None:
         return report, resources
+    report.warnings = warnings(res, settings)
     report.add(foreign_errors(res, settings), resources)
     report.add(parse(res, settings)[1], resources)
     out = resources
@@ -57,6 +59,27 @@ def check(resources: Resources, settings: Settings) -> tuple[Report, Resources]:
             report.objects[name] = stage.state.configuration
             out = with_configuration(out, stage.state.configuration)
     return report, out
+
+
+def warnings(res: MetalLBResources, settings: Settings) -> list[str]:
+    """What MetalLB accepts but ignores: `disableMP` (deprecated; unlike MetalLB's webhook, the
+    warning does not skip the other checks, quirk Q1) and, in frr-k8s mode, `sourceAddress` and
+    `localASN`, which MetalLB does not copy into the FRRConfiguration (quirk Q3)."""
+    out = []
+    for peer in res.peers:
+        where = f"BGPPeer/{peer.metadata.namespace}/{peer.metadata.name}"
+        if peer.spec.disable_mp:
+            out.append(f"{where} spec.disableMP: deprecated, it has no effect")
+        if settings.mode == "frr-k8s":
+            for field_name, value in (
+                ("sourceAddress", peer.spec.source_address),
+                ("localASN", peer.spec.local_asn),
+            ):
+                if value:
+                    out.append(
+                        f"{where} spec.{field_name}: ignored in frr-k8s mode (MetalLB does not write it)"
+                    )
+    return out
 
 
 def render_native(
