@@ -28,7 +28,7 @@ from frrnode.errors import ConfigError, ConfigErrors, FrrError
 from frrnode.frr.reload import Applier, ApplyResult
 from frrnode.frr.render import render_config
 from frrnode.model import NodeConfig
-from frrnode.pipeline import Settings, build_node_config
+from frrnode.pipeline import PipelineCache, Settings, build_node_config
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ class Reconciler:
         self.render = render
         self.verify_interval = verify_interval
         self.state = AgentState()
+        self.cache = PipelineCache()
+        """Per-object results reused between passes (unchanged objects are not translated again)."""
         self._verified_at = time.monotonic()
 
     def _drift_check_due(self) -> bool:
@@ -163,7 +165,7 @@ class Reconciler:
             return self._conversion_failed(snapshot.errors)
         self.state.secrets = self.state.secrets | _secret_values(snapshot.resources)
         try:
-            node = build_node_config(snapshot.resources, self.settings)
+            node = build_node_config(snapshot.resources, self.settings, self.cache)
         except ConfigErrors as exc:
             return self._conversion_failed(exc.errors)
         self.state.last_conversion = Result.success()

@@ -9,10 +9,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from frrnode.agent.metrics import AgentMetrics, Family, MetricsServer
 from frrnode.agent.reconcile import AgentState, Observer
 from frrnode.agent.status import LOG_FILTER, StatusWriter, build_node_state, build_session_states
+from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.errors import FrrError
 from frrnode.frr.state import Snapshot, read_snapshot
 from frrnode.frr.vtysh import Vtysh
@@ -31,8 +33,17 @@ class _Seen:
     apply_failures: int = 0
 
 
+class StatusSink(Protocol):
+    """Where the status objects go: files (`StatusWriter`) or the API (`kube.status.ApiStatusSink`).
+    `write` gets the complete current set; `secrets` are scrubbed from everything written."""
+
+    secrets: set[str]
+
+    def write(self, node_state: FRRNodeState | None, sessions: Iterable[BGPSessionState]) -> object: ...
+
+
 class StatusPublisher:
-    """After each reconcile and on every poll: FRR state -> status files and metrics."""
+    """After each reconcile and on every poll: FRR state -> status objects and metrics."""
 
     def __init__(
         self,
@@ -40,10 +51,13 @@ class StatusPublisher:
         vtysh: Vtysh,
         status_dir: Path | None,
         metrics: AgentMetrics | None,
+        sink: StatusSink | None = None,
     ):
         self.settings = settings
         self.vtysh = vtysh
-        self.writer = StatusWriter(status_dir) if status_dir is not None else None
+        self.writer: StatusSink | None = sink
+        if sink is None and status_dir is not None:
+            self.writer = StatusWriter(status_dir)
         self.metrics = metrics
         self._seen = _Seen()
 
@@ -99,9 +113,12 @@ def observers(
     metrics_address: str | None,
     ready: Callable[[], bool] | None = None,
     secrets: Callable[[], Iterable[str]] | None = None,
+    sink: StatusSink | None = None,
     metric_sources: Iterable[Callable[[Snapshot], Iterable[Family]]] = (),
 ) -> tuple[tuple[Observer, ...], Callable[[AgentState], None] | None, MetricsServer | None]:
     """The agent's observers and poll function, and the metrics server (not started).
+
+    Status objects go to `sink` when given (Kubernetes mode), else to files in `status_dir`.
 
     `secrets` (e.g. `lambda: reconciler.state.secrets`) are scrubbed from every frrnode log
     record from now on, together with FRR's `neighbor X password P` lines.
@@ -112,12 +129,12 @@ def observers(
     metrics = AgentMetrics() if metrics_address else None
     if metrics is not None:
         metrics.extra_families += metric_sources
-    publisher = StatusPublisher(settings, vtysh, status_dir, metrics)
+    publisher = StatusPublisher(settings, vtysh, status_dir, metrics, sink)
     server = None
     if metrics is not None and metrics_address:
         server = MetricsServer(
             metrics, metrics_address, daemons=vtysh.daemons, ready=ready or (lambda: False)
         )
-    if status_dir is None and metrics is None:
+    if publisher.writer is None and metrics is None:
         return (), None, None
     return (publisher.observe,), publisher.poll, server

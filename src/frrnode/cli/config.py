@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -39,11 +40,17 @@ def _print_errors(errors: list[ConfigError], resources: Resources | None = None)
 
 def _load(paths: list[Path], namespace: str) -> Resources:
     """Manifests with MetalLB's kinds too (they are MetalLB's input, not the agent's)."""
+    # A one-shot command: what is loaded lives until exit. The cyclic GC would walk all of it
+    # again and again (a fifth of the time at 9,000 objects) and find nothing to free.
+    gc.disable()
     try:
         return load_paths(paths, default_namespace=namespace, extra_kinds=METALLB_KINDS)
     except ConfigErrors as exc:
         _print_errors(exc.errors)
         raise typer.Exit(1) from None
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 PathsArg = Annotated[

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -90,6 +93,52 @@ def status(
             print(f"      announces: {' '.join(r['prefixes'])}")
         if r["bgp_peers"]:
             print("      bgp: " + ", ".join(f"{p} {s}" for p, s in r["bgp_peers"].items()))
+
+
+@lab_app.command("apiserver")
+def apiserver(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to write the kubeconfig and certificates (default: new temp dir)."),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="HTTPS port on 127.0.0.1 (0: any free port).")] = 0,
+    namespace: Annotated[
+        str, typer.Option("--namespace", help="The kubeconfig context's namespace.")
+    ] = "default",
+    bookmark_interval: Annotated[
+        float, typer.Option("--bookmark-interval", help="Seconds between watch BOOKMARKs.")
+    ] = 60.0,
+    webhook_endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--webhook-endpoint", help="SERVICE.NAMESPACE=HOST:PORT: where a webhook Service is reached."
+        ),
+    ] = None,
+    control_port: Annotated[
+        int | None, typer.Option("--control-port", help="Plain-HTTP knobs on 127.0.0.1 (0: any free port).")
+    ] = None,
+) -> None:
+    """A Kubernetes API server test double: prints its kubeconfig path, serves until Ctrl-C.
+
+    Try it: `export KUBECONFIG=$(frrnode lab apiserver | head -1)` in one shell is not possible
+    (it keeps running); run it in the background and read the first line it prints.
+    """
+    from frrnode.lab.apiserver.server import Knobs, serve
+
+    endpoints: dict[str, tuple[str, int]] = {}
+    for item in webhook_endpoint or []:
+        svc, _, addr = item.partition("=")
+        host, _, p = addr.rpartition(":")
+        if not svc or not host or not p.isdigit():
+            raise _fail(ValueError(f"--webhook-endpoint {item!r}: expected SERVICE.NAMESPACE=HOST:PORT"))
+        endpoints[svc] = (host, int(p))
+    workdir = directory or Path(tempfile.mkdtemp(prefix="frrnode-apiserver-"))
+    knobs = Knobs(bookmark_interval=bookmark_interval, service_endpoints=endpoints, namespace=namespace)
+
+    def announce(line: str) -> None:
+        print(line, flush=True)
+
+    asyncio.run(serve(workdir, knobs, port, control_port, announce))
 
 
 @lab_app.command("exec")

@@ -1,4 +1,5 @@
-"""`frrnode run`: the node agent on the embedded default (a directory of manifests)."""
+"""`frrnode run`: the node agent, on a directory of manifests (embedded default) or on the
+Kubernetes API (`--kubernetes`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import socket
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from frrnode.agent import wiring
 from frrnode.agent.metrics import Family, frr_families
-from frrnode.agent.reconcile import Agent, Reconciler
-from frrnode.agent.sources import DirectorySource
+from frrnode.agent.reconcile import Agent, Reconciler, Service
+from frrnode.agent.sources import DirectorySource, Source
+from frrnode.agent.wiring import StatusSink
 from frrnode.api.loader import Resources, load_paths
 from frrnode.cli import app
 from frrnode.cli.status import DEFAULT_STATUS_DIR
@@ -29,6 +31,9 @@ from frrnode.metallb import metrics as metallb_metrics
 from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
 from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import Settings
+
+if TYPE_CHECKING:
+    from frrnode.kube.status import ApiStatusSink
 
 log = logging.getLogger("frrnode")
 
@@ -43,7 +48,7 @@ def has_ipv4_address(netns: str | None) -> bool:
 
 
 def build_agent(
-    config_dir: Path,
+    config_dir: Path | None,
     settings: Settings,
     vtysh: Vtysh,
     workdir: Path,
@@ -54,12 +59,17 @@ def build_agent(
     poll_interval: float = 5.0,
     resync: float = 30.0,
     verify_interval: float = 60.0,
+    source: Source | None = None,
+    sink: StatusSink | None = None,
+    services: tuple[Service, ...] = (),
     metallb: MetalLBSettings | None = None,
 ) -> Agent:
-    """Wire a directory source, the reconciler, FRR and the status observers together.
+    """Wire a source (default: `config_dir`), the reconciler, FRR and the status observers together.
 
-    With `metallb`, MetalLB's stage runs on every snapshot before the pipeline (its objects and
-    Services come from the same directory) and its `metallb_*` series join /metrics."""
+    `sink` receives the status objects instead of files in `status_dir`; `services` run beside
+    the loop (with the metrics server). With `metallb`, MetalLB's stage runs on every snapshot
+    of the directory before the pipeline (its objects and Services come from the same
+    directory) and its `metallb_*` series join /metrics."""
     loader: Callable[[Sequence[Path]], Resources] = load_paths
     metric_sources: list[Callable[[Snapshot], list[Family]]] = []
     if metallb is not None:
@@ -80,23 +90,41 @@ def build_agent(
         metrics_address=metrics_address,
         ready=lambda: reconciler.state.ready,
         secrets=lambda: reconciler.state.secrets,
+        sink=sink,
         metric_sources=metric_sources,
     )
+    if source is None:
+        if config_dir is None:
+            raise ValueError("a source or a config directory is needed")
+        source = DirectorySource(config_dir, resync=resync, loader=loader)
+    if server is not None:
+        services = (server, *services)
     return Agent(
-        DirectorySource(config_dir, resync=resync, loader=loader),
+        source,
         reconciler,
         debounce=debounce,
         observers=observers,
         poll=poll,
         poll_interval=poll_interval,
-        services=(server,) if server is not None else (),
+        services=services,
     )
 
 
 @app.command()
 def run(
-    config_dir: Annotated[Path, typer.Option("--config-dir", help="Directory of manifests to watch.")],
-    node: Annotated[str, typer.Option("--node", help="This node's name (matched by nodeSelector).")],
+    node: Annotated[str, typer.Option("--node", "--node-name", envvar="NODE_NAME", help="This node's name.")],
+    config_dir: Annotated[
+        Path | None, typer.Option("--config-dir", help="Directory of manifests to watch.")
+    ] = None,
+    kubernetes: Annotated[
+        bool,
+        typer.Option(
+            "--kubernetes", help="Watch the API server (in-cluster service account, or --kubeconfig)."
+        ),
+    ] = False,
+    kubeconfig: Annotated[
+        Path | None, typer.Option("--kubeconfig", help="A kubeconfig, not in-cluster.")
+    ] = None,
     frr_pathspace: Annotated[
         str | None, typer.Option("--frr-pathspace", help="FRR pathspace (-N) of the instance to drive.")
     ] = None,
@@ -104,9 +132,9 @@ def run(
         str | None,
         typer.Option("--frr-netns", help="Network namespace FRR runs in (kernel routes, addresses)."),
     ] = None,
-    namespace: Annotated[str, typer.Option("--namespace", help="Only objects in this namespace count.")] = (
-        "frr-k8s-system"
-    ),
+    namespace: Annotated[
+        str, typer.Option("--namespace", envvar="NAMESPACE", help="Only objects in this namespace count.")
+    ] = "frr-k8s-system",
     always_block: Annotated[
         list[str] | None, typer.Option("--always-block", help="CIDR never accepted from any neighbor.")
     ] = None,
@@ -121,7 +149,10 @@ def run(
         "incremental"
     ),
     status_dir: Annotated[
-        Path, typer.Option("--status-dir", help="Write status objects here (env FRRNODE_STATUS_DIR).")
+        Path,
+        typer.Option(
+            "--status-dir", help="Write status objects here (env FRRNODE_STATUS_DIR; --kubernetes: the API)."
+        ),
     ] = DEFAULT_STATUS_DIR,
     metrics_address: Annotated[
         str | None, typer.Option("--metrics-address", help="host:port for /metrics, /livez, /readyz.")
@@ -137,13 +168,16 @@ def run(
         str, typer.Option("--metallb-namespace", help="MetalLB's namespace: its objects count only there.")
     ] = METALLB_NAMESPACE,
 ) -> None:
-    """Run the agent until SIGTERM/SIGINT: watch DIR, keep FRR on the merged config, report status."""
+    """Run the agent until SIGTERM/SIGINT: watch DIR (or the API), keep FRR on the merged config,
+    report status."""
     logging.basicConfig(
         level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if applier not in ("incremental", "reload"):
         raise typer.BadParameter("must be incremental or reload", param_hint="--applier")
+    if kubernetes == (config_dir is not None):
+        raise typer.BadParameter("give either --config-dir DIR or --kubernetes", param_hint="--config-dir")
     settings = Settings(
         node_name=node,
         hostname=hostname or socket.gethostname(),
@@ -155,25 +189,38 @@ def run(
     vtysh = Vtysh(frr_pathspace)
     work = workdir or Path("/run/frrnode") / (frr_pathspace or "default")
     work.mkdir(parents=True, exist_ok=True)
-    agent = build_agent(
-        config_dir,
-        settings,
-        vtysh,
-        work,
-        applier_kind=applier,
-        debounce=debounce,
-        status_dir=status_dir,
-        metrics_address=metrics_address,
-        poll_interval=poll_interval,
-        metallb=MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace) if metallb else None,
-    )
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        log.info("frrnode agent for node %s watching %s", node, config_dir)
+        source: Source | None = None
+        sink: ApiStatusSink | None = None
+        if kubernetes:
+            from frrnode.kube.agent import kubernetes_parts
+
+            source, sink = kubernetes_parts(settings, kubeconfig)
+        agent = build_agent(
+            config_dir,
+            settings,
+            vtysh,
+            work,
+            applier_kind=applier,
+            debounce=debounce,
+            status_dir=None if kubernetes else status_dir,
+            metrics_address=metrics_address,
+            poll_interval=poll_interval,
+            source=source,
+            sink=sink,
+            services=(sink,) if sink is not None else (),
+            # Kubernetes mode: MetalLB runs as its own controller/speaker against the API.
+            metallb=None
+            if kubernetes or not metallb
+            else MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace),
+        )
+        where = "the Kubernetes API" if kubernetes else config_dir
+        log.info("frrnode agent for node %s watching %s", node, where)
         await agent.run(stop)
         log.info("stopped")
 

@@ -18,13 +18,17 @@ from frrnode.api.core import Secret
 from frrnode.api.loader import Resources
 from frrnode.api.v1beta1 import FRRConfiguration
 from frrnode.errors import ConfigError, ConfigErrors
-from frrnode.model import FRRLogLevel, NodeConfig, ObjectRef
+from frrnode.model import FRRLogLevel, NodeConfig
+from frrnode.pipeline.cache import PipelineCache
+from frrnode.pipeline.index import ConfigIndex
 from frrnode.pipeline.merge import merge
-from frrnode.pipeline.select import in_namespace, matches, select, selector_errors
+from frrnode.pipeline.select import select
 from frrnode.pipeline.translate import ConfigFragment, ref_of, translate_configuration
 from frrnode.pipeline.values import hostname_problem
 
 __all__ = [
+    "ConfigIndex",
+    "PipelineCache",
     "Settings",
     "build_node_config",
     "frr_log_level",
@@ -123,12 +127,19 @@ def _node_labels(resources: Resources, settings: Settings) -> dict[str, str]:
 
 
 def _translate_all(
-    configs: list[FRRConfiguration], secrets: Mapping[str, Secret], namespace: str
+    configs: list[FRRConfiguration],
+    secrets: Mapping[str, Secret],
+    namespace: str,
+    cache: PipelineCache | None,
 ) -> tuple[list[ConfigFragment], list[ConfigError]]:
+    ordered = sorted(configs, key=ref_of)
+    if cache is not None:
+        results = cache.translate_all(ordered, secrets, namespace)
+    else:
+        results = [translate_configuration(config, secrets, namespace) for config in ordered]
     fragments: list[ConfigFragment] = []
     errors: list[ConfigError] = []
-    for config in sorted(configs, key=ref_of):
-        frag, problems = translate_configuration(config, secrets, namespace)
+    for frag, problems in results:
         if problems:
             errors += problems
         else:
@@ -136,10 +147,15 @@ def _translate_all(
     return fragments, errors
 
 
-def build_node_config(resources: Resources, settings: Settings) -> NodeConfig:
+def build_node_config(
+    resources: Resources, settings: Settings, cache: PipelineCache | None = None
+) -> NodeConfig:
     """The merged, resolved, sorted configuration of one node. Raises `ConfigErrors` with every problem.
 
-    With no configuration selecting the node, the result has no routers (globals only).
+    With no configuration selecting the node, the result has no routers (globals only). Only
+    the objects selecting the node are translated (an invalid one that does not select it is
+    not this node's problem; an invalid selector is). `cache` (one per node, kept between
+    calls) reuses the per-object results of objects unchanged since the last call.
     """
     errors: list[ConfigError] = []
     hostname = settings.hostname or settings.node_name
@@ -149,12 +165,14 @@ def build_node_config(resources: Resources, settings: Settings) -> NodeConfig:
     always_block, block_errors = _always_block(settings.always_block)
     errors += block_errors
 
-    chosen, select_errors = select(
-        resources.configurations, _node_labels(resources, settings), settings.namespace
-    )
+    labels = _node_labels(resources, settings)
+    if cache is not None:
+        chosen, select_errors = cache.select(resources.configurations, labels, settings.namespace)
+    else:
+        chosen, select_errors = select(resources.configurations, labels, settings.namespace)
     errors += select_errors
     fragments, translate_errors = _translate_all(
-        chosen, _secrets(resources, settings.namespace), settings.namespace
+        chosen, _secrets(resources, settings.namespace), settings.namespace, cache
     )
     errors += translate_errors
     merged, merge_errors = merge(fragments)
@@ -182,7 +200,9 @@ def validate_all(resources: Resources, namespace: str = DEFAULT_NAMESPACE) -> li
     then, for every Node found, the merge of the agent namespace's objects selecting it. Without
     any Node, the objects with an empty selector (which select every node) are merged instead.
 
-    Missing Secrets come back as `transient` errors (the agent would retry, not fail).
+    Missing Secrets come back as `transient` errors (the agent would retry, not fail). Linear in
+    the number of objects: nodes and selectors are indexed (`frrnode.pipeline.index`), each
+    distinct selector is matched once.
     """
     errors: list[ConfigError] = []
     seen: set[str] = set()
@@ -193,36 +213,15 @@ def validate_all(resources: Resources, namespace: str = DEFAULT_NAMESPACE) -> li
                 seen.add(str(error))
                 errors.append(error)
 
-    secrets = _secrets(resources, namespace)
-    valid: dict[ObjectRef, ConfigFragment] = {}
+    index = ConfigIndex(namespace)
+    for secret in resources.secrets:
+        index.upsert_secret(secret)
+    for node in resources.nodes:
+        index.upsert_node(node)
     for config in sorted(resources.configurations, key=ref_of):
-        ref = ref_of(config)
-        problems = selector_errors(config.spec.node_selector, ref)
-        frag, translate_problems = translate_configuration(config, secrets, namespace)
-        problems += translate_problems
-        add(problems)
-        if not problems and in_namespace(config, namespace):
-            valid[ref] = frag
-
-    by_ref = {ref_of(c): c for c in resources.configurations}
-    groups: list[list[ConfigFragment]] = []
-    if resources.nodes:
-        for node in sorted(resources.nodes, key=lambda n: n.name):
-            groups.append(
-                [f for r, f in sorted(valid.items()) if matches(by_ref[r].spec.node_selector, node.labels)]
-            )
-    else:
-        groups.append(
-            [
-                f
-                for r, f in sorted(valid.items())
-                if not by_ref[r].spec.node_selector.match_labels
-                and not by_ref[r].spec.node_selector.match_expressions
-            ]
-        )
-    for group in groups:
-        _, conflicts = merge(group)
-        add(conflicts)
+        add(index.upsert(config))
+    for _, refs in index.node_groups():
+        add(index.conflicts(refs))
     return errors
 
 

@@ -91,6 +91,14 @@ def ref_of(config: api.FRRConfiguration) -> ObjectRef:
     return ObjectRef("FRRConfiguration", config.metadata.namespace, config.metadata.name)
 
 
+def secret_names(config: api.FRRConfiguration) -> frozenset[str]:
+    """Names of the Secrets the object's neighbors take passwords from (its translation depends
+    on them, and on nothing else outside the object)."""
+    return frozenset(
+        n.password_secret.name for r in config.spec.bgp.routers for n in r.neighbors if n.password_secret.name
+    )
+
+
 def _sorted_unique(values: list[str] | set[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 

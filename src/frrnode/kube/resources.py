@@ -1,0 +1,78 @@
+"""The API resources frrnode reads and writes, as lightkube generic (dict-backed) resources.
+
+Dicts, not typed models: the informers keep only what they need of each object, and the
+pipeline validates the few objects that matter with its own pydantic models (`api/`).
+Node, Secret and Pod are defined here without lightkube's global registry, so that they
+never clash with lightkube's typed classes of the same kinds elsewhere in the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightkube.generic_resource import (
+    GenericGlobalResource,
+    GenericNamespacedResource,
+    create_api_info,
+    create_global_resource,
+    create_namespaced_resource,
+)
+
+GROUP = "frrk8s.metallb.io"
+VERSION = "v1beta1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+FRRConfiguration = create_namespaced_resource(GROUP, VERSION, "FRRConfiguration", "frrconfigurations")
+FRRK8sConfiguration = create_namespaced_resource(
+    GROUP, VERSION, "FRRK8sConfiguration", "frrk8sconfigurations"
+)
+FRRNodeState = create_global_resource(GROUP, VERSION, "FRRNodeState", "frrnodestates")
+BGPSessionState = create_namespaced_resource(GROUP, VERSION, "BGPSessionState", "bgpsessionstates")
+
+
+class Node(GenericGlobalResource):
+    _api_info = create_api_info("", "v1", "Node", "nodes")
+
+
+class Secret(GenericNamespacedResource):
+    _api_info = create_api_info("", "v1", "Secret", "secrets")
+
+
+class Pod(GenericNamespacedResource):
+    _api_info = create_api_info("", "v1", "Pod", "pods")
+
+
+class ValidatingWebhookConfiguration(GenericGlobalResource):
+    _api_info = create_api_info(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+    )
+
+
+def meta(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object's metadata (always a dict on the wire)."""
+    value = obj.get("metadata")
+    return value if isinstance(value, dict) else {}
+
+
+def name_of(obj: dict[str, Any]) -> str:
+    return str(meta(obj).get("name", ""))
+
+
+def namespace_of(obj: dict[str, Any]) -> str:
+    return str(meta(obj).get("namespace", "") or "")
+
+
+def key_of(obj: dict[str, Any]) -> tuple[str, str]:
+    return namespace_of(obj), name_of(obj)
+
+
+def resource_version_of(obj: dict[str, Any]) -> str:
+    return str(meta(obj).get("resourceVersion", "") or "")
+
+
+def labels_of(obj: dict[str, Any]) -> dict[str, str]:
+    labels = meta(obj).get("labels")
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
