@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -61,3 +63,58 @@ def render(
         typer.echo(frrk8s.to_json(obj))
         return
     typer.echo(yaml.safe_dump(frrk8s.manifest(obj), sort_keys=False), nl=False)
+
+
+KubeconfigOpt = Annotated[
+    Path | None, typer.Option("--kubeconfig", help="Default: in-cluster service account, then $KUBECONFIG.")
+]
+
+
+def _serve(make: Callable[[Any], Any], kubeconfig: Path | None, namespace: str) -> None:
+    import asyncio
+    import logging
+    import signal
+
+    from frrnode.kube.client import make_client
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request otherwise
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await make(make_client(kubeconfig, namespace=namespace)).run(stop)
+
+    asyncio.run(main())
+
+
+@metallb_app.command("controller")
+def controller(
+    kubeconfig: KubeconfigOpt = None,
+    metallb_namespace: MetalLBNamespaceOpt = METALLB_NAMESPACE,
+    lb_class: Annotated[str | None, typer.Option("--lb-class", help="Only Services of this class.")] = None,
+) -> None:
+    """Kubernetes mode, one per cluster: give LoadBalancer Services their IPs (Service status)."""
+    from frrnode.kube.metallb import Controller
+
+    settings = Settings(namespace=metallb_namespace, lb_class=lb_class)
+    _serve(lambda client: Controller(client, settings), kubeconfig, metallb_namespace)
+
+
+@metallb_app.command("speaker")
+def speaker(
+    node: Annotated[str, typer.Option("--node", "--node-name", envvar="NODE_NAME", help="This node's name.")],
+    kubeconfig: KubeconfigOpt = None,
+    metallb_namespace: MetalLBNamespaceOpt = METALLB_NAMESPACE,
+    frrk8s_namespace: Annotated[
+        str, typer.Option("--frrk8s-namespace", help="Where metallb-<node> is written.")
+    ] = DEFAULT_NAMESPACE,
+    lb_class: Annotated[str | None, typer.Option("--lb-class", help="Only Services of this class.")] = None,
+) -> None:
+    """Kubernetes mode, one per node: write the node's FRRConfiguration and ServiceBGPStatus objects."""
+    from frrnode.kube.metallb import Speaker
+
+    settings = Settings(namespace=metallb_namespace, frrk8s_namespace=frrk8s_namespace, lb_class=lb_class)
+    _serve(lambda client: Speaker(client, node, settings), kubeconfig, metallb_namespace)

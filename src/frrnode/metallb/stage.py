@@ -62,9 +62,18 @@ def load(paths: Sequence[str | Path]) -> Resources:
 class MetalLBStage:
     """One node's MetalLB (controller + speaker), kept across snapshots by the agent."""
 
-    def __init__(self, node: str, settings: Settings, previous: dict[Key, tuple[str, ...]] | None = None):
+    def __init__(
+        self,
+        node: str,
+        settings: Settings,
+        previous: dict[Key, tuple[str, ...]] | None = None,
+        allocate: bool = True,
+    ):
+        """`allocate=False`: a speaker only (Kubernetes mode): the Services' IPs are what their
+        status says, as written by the cluster's one controller."""
         self.node = node
         self.settings = settings
+        self.allocate = allocate
         self.state = StageState(node)
         self._previous: dict[Key, tuple[str, ...]] = dict(previous or {})
         self._pools: dict[str, Pool] | None = None
@@ -77,6 +86,12 @@ class MetalLBStage:
 
     # -- controller ----------------------------------------------------------------------------
     def _allocate(self, res: MetalLBResources) -> dict[Key, Allocation]:
+        if not self.allocate:
+            return {
+                (s.metadata.namespace, s.metadata.name): Allocation(previous_ips(s))
+                for s in res.services
+                if handles(s, self.settings)
+            }
         config, errors = parse(res, self.settings)
         self.state.controller_errors = errors
         if config is not None:
