@@ -33,10 +33,7 @@ DOCS = [
 
 def run(docs: list[dict[str, Any]], status_dir: Path) -> MetalLBStage:
     stage, writer = embedded.build("n1", SETTINGS, status_dir)
-    loader = embedded.loader(stage, writer)
-    manifests = status_dir / "in.yaml"
-    manifests.write_text(yaml.safe_dump_all(docs))
-    loader([manifests])
+    embedded.transform(stage, writer)(load(*docs))
     return stage
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import watchfiles
 
-from frrnode.api.loader import Resources, load_paths
+from frrnode.api.loader import ExtraKinds, Resources, load_paths
 from frrnode.errors import ConfigError, ConfigErrors
 
 log = logging.getLogger(__name__)
@@ -61,17 +61,21 @@ class DirectorySource:
         directory: Path,
         step_ms: int = 50,
         resync: float = 30.0,
-        loader: Callable[[Sequence[Path]], Resources] = load_paths,
+        extra_kinds: ExtraKinds | None = None,
+        transform: Callable[[Resources], Resources] | None = None,
     ):
         self.directory = directory
         self.step_ms = step_ms
         self.resync = resync
-        self.loader = loader
-        """Reads the manifests; the embedded MetalLB stage wraps it (`frrnode.metallb.embedded`)."""
+        self.extra_kinds = extra_kinds
+        """More kinds to read (MetalLB's: `frrnode.metallb.api.KINDS`), into `Resources.extra`."""
+        self.transform = transform
+        """Runs on every loaded snapshot before the reconciler sees it (the MetalLB stage)."""
 
     def load(self) -> Snapshot:
         try:
-            return Snapshot(resources=self.loader([self.directory]))
+            resources = load_paths([self.directory], extra_kinds=self.extra_kinds)
+            return Snapshot(resources=self.transform(resources) if self.transform else resources)
         except ConfigErrors as exc:
             return Snapshot(resources=None, errors=tuple(exc.errors))
         except OSError as exc:

@@ -8,7 +8,7 @@ import logging
 import signal
 import socket
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,7 +19,7 @@ from frrnode.agent.metrics import Family, frr_families
 from frrnode.agent.reconcile import Agent, Reconciler, Service
 from frrnode.agent.sources import DirectorySource, Source
 from frrnode.agent.wiring import StatusSink
-from frrnode.api.loader import Resources, load_paths
+from frrnode.api.loader import Resources
 from frrnode.cli import app
 from frrnode.cli.status import DEFAULT_STATUS_DIR
 from frrnode.frr.incremental import IncrementalApplier
@@ -28,6 +28,7 @@ from frrnode.frr.state import Snapshot
 from frrnode.frr.vtysh import Vtysh
 from frrnode.metallb import embedded
 from frrnode.metallb import metrics as metallb_metrics
+from frrnode.metallb.api import KINDS as METALLB_KINDS
 from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
 from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import Settings
@@ -70,11 +71,11 @@ def build_agent(
     the loop (with the metrics server). With `metallb`, MetalLB's stage runs on every snapshot
     of the directory before the pipeline (its objects and Services come from the same
     directory) and its `metallb_*` series join /metrics."""
-    loader: Callable[[Sequence[Path]], Resources] = load_paths
+    transform: Callable[[Resources], Resources] | None = None
     metric_sources: list[Callable[[Snapshot], list[Family]]] = []
     if metallb is not None:
         stage, writer = embedded.build(settings.node_name, metallb, status_dir)
-        loader = embedded.loader(stage, writer)
+        transform = embedded.transform(stage, writer)
 
         def metallb_families(snapshot: Snapshot) -> list[Family]:
             return [Family(*f) for f in metallb_metrics.families(frr_families(snapshot), stage.state)]
@@ -96,7 +97,12 @@ def build_agent(
     if source is None:
         if config_dir is None:
             raise ValueError("a source or a config directory is needed")
-        source = DirectorySource(config_dir, resync=resync, loader=loader)
+        source = DirectorySource(
+            config_dir,
+            resync=resync,
+            extra_kinds=METALLB_KINDS if metallb is not None else None,
+            transform=transform,
+        )
     if server is not None:
         services = (server, *services)
     return Agent(

@@ -1,14 +1,15 @@
-"""Wiring MetalLB into the embedded agent: the directory source's loader.
+"""Wiring MetalLB into the embedded agent: the directory source's transform.
 
-The agent's pipeline never sees MetalLB: the source's loader runs the stage on every snapshot
-and hands over the resources with `metallb-<node>` added; status files are written as a side
-effect of each pass (like MetalLB's controller and speaker writing to the API).
+The agent's pipeline never sees MetalLB: the directory source reads MetalLB's kinds too and runs
+the stage on every snapshot, handing over the resources with `metallb-<node>` added; status
+files are written as a side effect of each pass (as MetalLB's controller and speaker write to
+the API).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from frrnode.api.loader import Resources
@@ -26,9 +27,11 @@ def build(node: str, settings: Settings, status_dir: Path | None) -> tuple[Metal
     return MetalLBStage(node, settings, previous=previous), writer
 
 
-def loader(stage: MetalLBStage, writer: StatusWriter | None) -> Callable[[Sequence[Path]], Resources]:
-    def load(paths: Sequence[Path]) -> Resources:
-        resources = stage.load(paths)
+def transform(stage: MetalLBStage, writer: StatusWriter | None) -> Callable[[Resources], Resources]:
+    """`DirectorySource(..., extra_kinds=metallb.api.KINDS, transform=transform(stage, writer))`."""
+
+    def run(resources: Resources) -> Resources:
+        resources = stage.apply(resources)
         if writer is not None:
             try:
                 writer.write(stage.state)
@@ -36,4 +39,4 @@ def loader(stage: MetalLBStage, writer: StatusWriter | None) -> Callable[[Sequen
                 log.exception("writing MetalLB status failed")
         return resources
 
-    return load
+    return run
