@@ -178,3 +178,16 @@ def test_validate_warns_about_ignored_fields(tmp_path: Path) -> None:
     err = " ".join(result.stderr.split())
     assert "warning BGPPeer/metallb-system/r1 spec.disableMP: deprecated, it has no effect" in err
     assert "warning BGPPeer/metallb-system/r1 spec.sourceAddress: ignored in frr-k8s mode" in err
+
+
+def test_validate_refuses_metallb_objects_outside_its_namespace(tmp_path: Path) -> None:
+    elsewhere = pool("p", "192.0.2.0/24")
+    elsewhere["metadata"]["namespace"] = "default"
+    write(tmp_path, "m.yaml", node("n1"), elsewhere)
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    err = " ".join(result.stderr.split())
+    assert (
+        "IPAddressPool/default/p metadata.namespace: MetalLB objects must be in namespace 'metallb-system'"
+        in err
+    )
