@@ -20,6 +20,7 @@ from frrnode.agent.reconcile import Agent, AgentState
 from frrnode.cli.run import build_agent
 from frrnode.frr.vtysh import Vtysh
 from frrnode.lab.topology import LabRouter, LabTopology
+from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import Settings
 
 T = TypeVar("T")
@@ -125,9 +126,13 @@ class RunningAgent:
         metrics_address: str | None = None,
         resync: float = 30.0,
         verify_interval: float = 60.0,
+        frr: LabRouter | None = None,
+        metallb: MetalLBSettings | None = None,
     ):
+        """`frr`: the lab node whose FRR the agent drives (default: the lab's node); `metallb`:
+        run MetalLB's stage on the manifests too (as `frrnode run` does by default)."""
         self.topo = topo
-        self.node = topo.node
+        self.node = frr or topo.node
         self.config_dir = workdir / "manifests"
         self.status_dir = workdir / "status"
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -145,6 +150,7 @@ class RunningAgent:
             poll_interval=poll_interval,
             resync=resync,
             verify_interval=verify_interval,
+            metallb=metallb,
         )
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()

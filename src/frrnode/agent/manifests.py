@@ -8,6 +8,10 @@ reduced to what this node needs.
   nodeSelector does not select the node, another node's Node, a status object) only what that
   decision needs is kept: its name, location and selector. When the node's labels change, the
   files of the configurations that now select it are parsed again.
+- Objects of the `extra_kinds` another package reads (MetalLB's objects, Services,
+  EndpointSlices: they concern every node's MetalLB stage) are always kept, and with them every
+  Node's name and labels (MetalLB's controller checks selectors against the whole cluster, and
+  each node's agent must reach the same result).
 - A snapshot holds the kept objects only, so building the node's config costs what selects it,
   and the previous snapshot shares every unchanged object with the next one.
 
@@ -26,8 +30,16 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from frrnode.api.core import Node
-from frrnode.api.loader import Limits, Loaded, Resources, parse_file, path_order, read_manifest
+from frrnode.api.core import Node, ObjectMeta
+from frrnode.api.loader import (
+    ExtraKinds,
+    Limits,
+    Loaded,
+    Resources,
+    parse_file,
+    path_order,
+    read_manifest,
+)
 from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConfigError, Location
 from frrnode.model import ObjectRef
@@ -49,6 +61,7 @@ class _Doc:
     location: Location
     obj: BaseModel | None
     selector: LabelSelector | None = None
+    extra: bool = False
 
 
 @dataclass
@@ -67,6 +80,8 @@ class NodeFilter:
     node: str | None
     namespace: str
     node_labels: Mapping[str, str] | None = None
+    cluster_nodes: bool = False
+    """Keep every Node's name and labels, not only this node's (set with extra kinds)."""
 
     def labels(self, nodes: Iterable[Node]) -> dict[str, str]:
         """The node's labels exactly as `pipeline.build_node_config` computes them."""
@@ -79,7 +94,7 @@ class NodeFilter:
         return labels
 
     def keeps(self, doc: _Doc, labels: Mapping[str, str]) -> bool:
-        if self.node is None:
+        if self.node is None or doc.extra:
             return True
         kind, namespace = doc.ref.kind, doc.ref.namespace
         if kind == "FRRConfiguration":
@@ -87,7 +102,7 @@ class NodeFilter:
                 return False
             return bool(selector_errors(doc.selector)) or matches(doc.selector, labels)
         if kind == "Node":
-            return doc.ref.name == self.node
+            return self.cluster_nodes or doc.ref.name == self.node
         # Secrets of every namespace: their values are redacted from status and logs.
         return kind == "Secret" or (kind == "FRRK8sConfiguration" and namespace in ("", self.namespace))
 
@@ -103,9 +118,17 @@ def identity(path: str) -> Identity | None:
 class ManifestCache:
     """Parsed manifest files by path; `refresh` brings it up to date, `resources` assembles."""
 
-    def __init__(self, flt: NodeFilter, limits: Limits | None = None):
+    def __init__(
+        self,
+        flt: NodeFilter,
+        limits: Limits | None = None,
+        extra_kinds: ExtraKinds | None = None,
+        secret_namespaces: Iterable[str] = (),
+    ):
         self.filter = flt
         self.limits = limits or Limits.from_env()
+        self.extra_kinds = extra_kinds
+        self.secret_namespaces = tuple(secret_namespaces)
         self.entries: dict[str, _Entry] = {}
         self.labels: dict[str, str] = flt.labels(())
         self.parses = 0
@@ -113,7 +136,14 @@ class ManifestCache:
 
     def _parse(self, path: str, ident: Identity, data: bytes, digest: bytes) -> _Entry:
         self.parses += 1
-        parsed = parse_file(path, data, default_namespace=self.filter.namespace, limits=self.limits)
+        parsed = parse_file(
+            path,
+            data,
+            default_namespace=self.filter.namespace,
+            limits=self.limits,
+            extra_kinds=self.extra_kinds,
+            secret_namespaces=self.secret_namespaces,
+        )
         entry = _Entry(ident, digest, errors=parsed.errors, notes=parsed.notes)
         for note in parsed.notes:
             log.info("%s", note)  # once per change of the file, not every pass
@@ -123,9 +153,12 @@ class ManifestCache:
 
     def _doc(self, item: Loaded) -> _Doc:
         selector = item.obj.spec.node_selector if isinstance(item.obj, FRRConfiguration) else None
-        doc = _Doc(item.ref, item.location, item.obj, selector)
+        doc = _Doc(item.ref, item.location, item.obj, selector, item.extra)
         if not self.filter.keeps(doc, self.labels):
             doc.obj = None
+        elif isinstance(item.obj, Node) and self.filter.node not in (None, item.obj.name):
+            # Another node (kept for its labels only): not its spec and status.
+            doc.obj = Node(metadata=ObjectMeta(name=item.obj.name, labels=item.obj.labels))
         return doc
 
     def _load(self, path: str, old: _Entry | None) -> _Entry | None:
@@ -230,6 +263,6 @@ class ManifestCache:
                     continue
                 seen[doc.ref] = doc.location
                 if doc.obj is not None:
-                    out.add(Loaded(doc.ref, doc.location, doc.obj))
+                    out.add(Loaded(doc.ref, doc.location, doc.obj, doc.extra))
         out.notes = notes
         return out, errors, notes

@@ -187,6 +187,8 @@ class AgentMetrics:
         )
         self._lock = threading.Lock()
         self._snapshot = Snapshot()
+        self.extra_families: list[Callable[[Snapshot], Iterable[Family]]] = []
+        """More families computed from the same snapshot at scrape time (MetalLB's `metallb_*`)."""
 
     # -- feeding -------------------------------------------------------------------------------
     def update_snapshot(self, snapshot: Snapshot) -> None:
@@ -226,7 +228,11 @@ class AgentMetrics:
 
     # -- exposition ----------------------------------------------------------------------------
     def exposition(self) -> bytes:
-        return generate_latest(self.registry) + _exposition(frr_families(self.snapshot)).encode()
+        snapshot = self.snapshot
+        families = frr_families(snapshot)
+        for source in self.extra_families:
+            families += source(snapshot)
+        return generate_latest(self.registry) + _exposition(families).encode()
 
 
 # ---------------------------------------------------------------- HTTP endpoints

@@ -19,15 +19,15 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from frrnode.agent.manifests import ManifestCache, NodeFilter
 from frrnode.agent.watch import Change, TreeWatch
-from frrnode.api.loader import MANIFEST_SUFFIXES, Limits, Resources, walk
-from frrnode.errors import ConfigError
+from frrnode.api.loader import MANIFEST_SUFFIXES, ExtraKinds, Limits, Resources, walk
+from frrnode.errors import ConfigError, ConfigErrors
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ class DirectorySource:
       read) and a snapshot yielded, so the reconciler also runs its periodic checks.
 
     With `node`, snapshots hold only what can concern that node (see `agent.manifests`).
+    `extra_kinds` are read too (MetalLB's: `frrnode.metallb.api.KINDS`, into `Resources.extra`;
+    `secret_namespaces`: where that package's Secrets are), and `transform` (the MetalLB stage)
+    runs on every new snapshot before the reconciler sees it; it may raise `ConfigErrors`.
     """
 
     def __init__(
@@ -82,6 +85,9 @@ class DirectorySource:
         settle_max: float = 10.0,
         burst_max: float = 10.0,
         limits: Limits | None = None,
+        extra_kinds: ExtraKinds | None = None,
+        secret_namespaces: Iterable[str] = (),
+        transform: Callable[[Resources], Resources] | None = None,
     ):
         self.directory = directory
         self.quiet = step_ms / 1000
@@ -89,7 +95,13 @@ class DirectorySource:
         self.settle = settle
         self.settle_max = settle_max
         self.burst_max = burst_max
-        self.cache = ManifestCache(NodeFilter(node, namespace, node_labels), limits)
+        self.transform = transform
+        self.cache = ManifestCache(
+            NodeFilter(node, namespace, node_labels, cluster_nodes=bool(extra_kinds)),
+            limits,
+            extra_kinds=extra_kinds,
+            secret_namespaces=secret_namespaces,
+        )
         self._root = str(directory)
         self._unsettled: dict[str, tuple[float, float]] = {}
         """path -> (first unsettled change, deadline) of paths still being written."""
@@ -138,6 +150,11 @@ class DirectorySource:
         resources, errors, notes = self.cache.resources()
         if errors:
             return Snapshot(resources=None, errors=tuple(errors), notes=tuple(notes))
+        if self.transform is not None:
+            try:
+                resources = self.transform(resources)
+            except ConfigErrors as exc:
+                return Snapshot(resources=None, errors=tuple(exc.errors), notes=tuple(notes))
         return Snapshot(resources=resources, notes=tuple(notes))
 
     def load(self) -> Snapshot:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from frrnode.agent.metrics import AgentMetrics, MetricsServer
+from frrnode.agent.metrics import AgentMetrics, Family, MetricsServer
 from frrnode.agent.reconcile import AgentState, Observer
 from frrnode.agent.status import LOG_FILTER, StatusWriter, build_node_state, build_session_states
 from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.errors import FrrError
-from frrnode.frr.state import read_snapshot
+from frrnode.frr.state import Snapshot, read_snapshot
 from frrnode.frr.vtysh import Vtysh
 from frrnode.pipeline import Settings
 
@@ -115,6 +115,7 @@ def observers(
     ready: Callable[[], bool] | None = None,
     secrets: Callable[[], Iterable[str]] | None = None,
     sink: StatusSink | None = None,
+    metric_sources: Iterable[Callable[[Snapshot], Iterable[Family]]] = (),
 ) -> tuple[tuple[Observer, ...], Callable[[AgentState], None] | None, MetricsServer | None]:
     """The agent's observers and poll function, and the metrics server (not started).
 
@@ -127,6 +128,8 @@ def observers(
     if secrets is not None:
         LOG_FILTER.add_source(secrets)
     metrics = AgentMetrics() if metrics_address else None
+    if metrics is not None:
+        metrics.extra_families += metric_sources
     publisher = StatusPublisher(settings, vtysh, status_dir, metrics, sink)
     server = None
     if metrics is not None and metrics_address:

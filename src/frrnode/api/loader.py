@@ -13,6 +13,11 @@ One rule for every reader (`validate`, `render`, the agent's directory source):
   saying the agent ignores them; objects of unknown kinds are skipped with a note.
 - Directories are read the way kubelet lays out ConfigMap/Secret volumes: entries whose name
   starts with `.` (`..data`, `..2024_..`, editor swap files) are skipped, symlinks followed.
+- `extra_kinds`: kinds another package reads (frrnode.metallb: MetalLB's objects, Services,
+  EndpointSlices) are validated with its models and land in `Resources.extra`, with no
+  namespace defaulting (that package decides what an empty namespace means); without them
+  those kinds are skipped with a note like any unknown kind. `secret_namespaces`: namespaces
+  besides the agent's whose Secrets that package uses (MetalLB's peers' passwords): no note.
 - `Limits`: a file larger than `max_file_bytes` or with more than `max_documents` documents is
   refused (environment `FRRNODE_MAX_FILE_BYTES`, `FRRNODE_MAX_DOCUMENTS` raise them), and so is
   a document whose YAML aliases expand to more than `MAX_EXPANDED_NODES` nodes.
@@ -22,9 +27,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -53,6 +59,11 @@ _GROUPS = {"frrk8s.metallb.io": GROUP_VERSION, "": "v1"}
 _CLUSTER_SCOPED = ("Node", "FRRNodeState")
 _AGENT_KINDS = ("FRRConfiguration", "Secret", "FRRK8sConfiguration")
 """Namespaced kinds the agent reads from its own namespace only."""
+
+ExtraKinds = Mapping[tuple[str, str], type[BaseModel]]
+"""(apiVersion, kind) -> model of kinds another package reads (frrnode.metallb); loaded objects go
+to `Resources.extra`, with no namespace defaulting (that package decides what an empty one means)."""
+_NO_EXTRA: ExtraKinds = MappingProxyType({})
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_EXPANDED_NODES = 200_000
@@ -90,6 +101,8 @@ class Loaded:
     ref: ObjectRef
     location: Location
     obj: BaseModel
+    extra: bool = False
+    """One of the `extra_kinds` (for `Resources.extra`)."""
 
 
 @dataclass
@@ -113,6 +126,8 @@ class Resources:
     session_states: list[BGPSessionState] = field(default_factory=list)
     locations: dict[ObjectRef, Location] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extra: list[BaseModel] = field(default_factory=list)
+    """Objects of the `extra_kinds` the caller asked for, in document order."""
 
     def extend(self, other: Resources) -> None:
         self.configurations += other.configurations
@@ -123,6 +138,7 @@ class Resources:
         self.session_states += other.session_states
         self.locations.update(other.locations)
         self.notes += other.notes
+        self.extra += other.extra
 
     def location(self, ref: ObjectRef | None) -> Location:
         return self.locations.get(ref, Location()) if ref is not None else Location()
@@ -138,7 +154,9 @@ class Resources:
             )
         self.locations[item.ref] = item.location
         obj = item.obj
-        if isinstance(obj, FRRConfiguration):
+        if item.extra:
+            self.extra.append(obj)
+        elif isinstance(obj, FRRConfiguration):
             self.configurations.append(obj)
         elif isinstance(obj, Secret):
             self.secrets.append(obj)
@@ -170,6 +188,8 @@ _Loader.add_implicit_resolver(
     re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"),
 )
+YAMLLoader = _Loader
+"""The YAML loader of manifests (`yaml.load(text, Loader=YAMLLoader)`): `65000:10` stays a string."""
 
 
 def json_path(loc: Iterable[int | str]) -> str:
@@ -224,7 +244,16 @@ def _ref(doc: dict[str, Any], kind: str) -> ObjectRef | None:
     )
 
 
-def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: str) -> None:
+@dataclass(frozen=True)
+class _Reading:
+    """How documents are read: the agent's namespace and the kinds another package asked for."""
+
+    default_namespace: str = ""
+    extra_kinds: ExtraKinds = field(default_factory=lambda: _NO_EXTRA)
+    secret_namespaces: Collection[str] = ()
+
+
+def _load_one(doc: Any, location: Location, out: ParsedFile, reading: _Reading) -> None:
     if doc is None:
         return
     if not isinstance(doc, dict):
@@ -241,12 +270,26 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: 
             out.errors.append(ConfigError("List items must be a sequence", path="items", location=location))
             return
         for item in items:
-            _load_one(item, location, out, default_namespace)
+            _load_one(item, location, out, reading)
         return
+    extra_kinds, default_namespace = reading.extra_kinds, reading.default_namespace
     model = _KINDS.get((api_version, kind))
+    extra = model is None and (api_version, kind) in extra_kinds
+    if extra:
+        model = extra_kinds[(api_version, kind)]
     if model is None:
         group = api_version.rpartition("/")[0]
-        if any(k == kind for _, k in _KINDS) and group in _GROUPS:
+        versions = sorted(v for v, k in extra_kinds if k == kind and v.rpartition("/")[0] == group)
+        if versions:
+            out.errors.append(
+                ConfigError(
+                    f"unsupported apiVersion {api_version!r} for {kind} (expected {' or '.join(versions)})",
+                    obj=_ref(doc, kind),
+                    path="apiVersion",
+                    location=location,
+                )
+            )
+        elif any(k == kind for _, k in _KINDS) and group in _GROUPS:
             out.errors.append(
                 ConfigError(
                     f"unsupported apiVersion {api_version!r} for {kind} (expected {_GROUPS[group]!r})",
@@ -258,7 +301,7 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: 
         else:
             out.notes.append(printable(f"{location}: skipped {api_version} {kind} (not used by frrnode)"))
         return
-    if default_namespace and kind not in _CLUSTER_SCOPED:
+    if default_namespace and kind not in _CLUSTER_SCOPED and not extra:
         meta = doc.get("metadata")
         if isinstance(meta, dict) and not meta.get("namespace"):
             doc = {**doc, "metadata": {**meta, "namespace": default_namespace}}
@@ -270,14 +313,19 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, default_namespace: 
             out.errors.append(ConfigError(_message(err), obj=ref, path=_error_path(err), location=location))
         return
     assert ref is not None
-    if default_namespace and kind in _AGENT_KINDS and ref.namespace != default_namespace:
+    if (
+        default_namespace
+        and kind in _AGENT_KINDS
+        and ref.namespace != default_namespace
+        and not (kind == "Secret" and ref.namespace in reading.secret_namespaces)
+    ):
         out.notes.append(
             printable(
                 f"{location}: {ref} is in namespace {ref.namespace!r}: the agent only uses the objects "
                 f"of {default_namespace!r}"
             )
         )
-    out.objects.append(Loaded(ref, location, obj))
+    out.objects.append(Loaded(ref, location, obj, extra))
 
 
 def _mark(mark: Any) -> str:
@@ -337,13 +385,20 @@ class _TooLarge(Exception):
 
 
 def parse_manifest(
-    text: str, file: str = "<string>", *, default_namespace: str = "", limits: Limits | None = None
+    text: str,
+    file: str = "<string>",
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> ParsedFile:
     """Every object, error and note of one multi-document YAML text (a file's content).
 
     Each document is validated as soon as it is parsed: fewer live raw dicts, less GC work.
     """
     limits = limits or Limits()
+    reading = _Reading(default_namespace, extra_kinds or _NO_EXTRA, secret_namespaces)
     out = ParsedFile()
     parsed = 0
     try:
@@ -358,7 +413,7 @@ def parse_manifest(
                         )
                     ]
                 )
-            _load_one(doc, Location(file, parsed), out, default_namespace)
+            _load_one(doc, Location(file, parsed), out, reading)
             parsed += 1
     except yaml.YAMLError as exc:
         out.errors.append(ConfigError(_yaml_message(exc), location=Location(file, parsed)))
@@ -387,7 +442,13 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> tuple[bytes
 
 
 def parse_file(
-    path: str | Path, data: bytes, *, default_namespace: str = "", limits: Limits | None = None
+    path: str | Path,
+    data: bytes,
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> ParsedFile:
     """`parse_manifest` of a file's bytes (UTF-8)."""
     try:
@@ -400,7 +461,14 @@ def parse_file(
                 )
             ]
         )
-    return parse_manifest(text, str(path), default_namespace=default_namespace, limits=limits)
+    return parse_manifest(
+        text,
+        str(path),
+        default_namespace=default_namespace,
+        limits=limits,
+        extra_kinds=extra_kinds,
+        secret_namespaces=secret_namespaces,
+    )
 
 
 def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:
@@ -418,13 +486,27 @@ def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:
 
 
 def load_documents(
-    text: str, file: str = "<string>", *, default_namespace: str = "", limits: Limits | None = None
+    text: str,
+    file: str = "<string>",
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> Resources:
     """Load every object of a multi-document YAML string. Raises `ConfigErrors` with all problems.
 
     `default_namespace` is given to namespaced objects that have none (as `kubectl apply -n`).
     """
-    out, errors = collect([parse_manifest(text, file, default_namespace=default_namespace, limits=limits)])
+    parsed = parse_manifest(
+        text,
+        file,
+        default_namespace=default_namespace,
+        limits=limits,
+        extra_kinds=extra_kinds,
+        secret_namespaces=secret_namespaces,
+    )
+    out, errors = collect([parsed])
     if errors:
         raise ConfigErrors(errors)
     return out
@@ -478,7 +560,12 @@ def manifest_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def load_paths_partial(
-    paths: Sequence[str | Path], *, default_namespace: str = "", limits: Limits | None = None
+    paths: Sequence[str | Path],
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> tuple[Resources, list[ConfigError]]:
     """Every valid object of the files and directories in `paths`, and every error: an invalid
     file or object does not hide the others (`validate` checks them all)."""
@@ -491,16 +578,34 @@ def load_paths_partial(
                 assert error is not None
                 yield ParsedFile(errors=[error])
             else:
-                yield parse_file(path, data, default_namespace=default_namespace, limits=limits)
+                yield parse_file(
+                    path,
+                    data,
+                    default_namespace=default_namespace,
+                    limits=limits,
+                    extra_kinds=extra_kinds,
+                    secret_namespaces=secret_namespaces,
+                )
 
     return collect(parsed())
 
 
 def load_paths(
-    paths: Sequence[str | Path], *, default_namespace: str = "", limits: Limits | None = None
+    paths: Sequence[str | Path],
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> Resources:
     """Load every object from files and directories (`*.yaml`/`*.yml`, sorted). Raises `ConfigErrors`."""
-    out, errors = load_paths_partial(paths, default_namespace=default_namespace, limits=limits)
+    out, errors = load_paths_partial(
+        paths,
+        default_namespace=default_namespace,
+        limits=limits,
+        extra_kinds=extra_kinds,
+        secret_namespaces=secret_namespaces,
+    )
     if errors:
         raise ConfigErrors(errors)
     return out

@@ -14,6 +14,10 @@ from rich.markup import escape
 from frrnode.api.loader import Resources, load_paths, load_paths_partial
 from frrnode.cli import app
 from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
+from frrnode.metallb import validate as metallb
+from frrnode.metallb.api import KINDS as METALLB_KINDS
+from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
+from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all, warnings
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -35,11 +39,12 @@ def _print_errors(errors: list[ConfigError], resources: Resources | None = None)
 
 
 def _load(paths: list[Path], namespace: str) -> Resources:
+    """Manifests with MetalLB's kinds too (they are MetalLB's input, not the agent's)."""
     # A one-shot command: what is loaded lives until exit. The cyclic GC would walk all of it
     # again and again (a fifth of the time at 9,000 objects) and find nothing to free.
     gc.disable()
     try:
-        return load_paths(paths, default_namespace=namespace)
+        return load_paths(paths, default_namespace=namespace, extra_kinds=METALLB_KINDS)
     except ConfigErrors as exc:
         _print_errors(exc.errors)
         raise typer.Exit(1) from None
@@ -55,26 +60,46 @@ PathsArg = Annotated[
 NamespaceOpt = Annotated[
     str, typer.Option("--namespace", "-n", help="The agent's namespace: only its objects are used.")
 ]
+MetalLBNamespaceOpt = Annotated[
+    str, typer.Option("--metallb-namespace", help="MetalLB's namespace: only its MetalLB objects are used.")
+]
 
 
 @app.command()
-def validate(paths: PathsArg, namespace: NamespaceOpt = DEFAULT_NAMESPACE) -> None:
+def validate(
+    paths: PathsArg,
+    namespace: NamespaceOpt = DEFAULT_NAMESPACE,
+    metallb_namespace: MetalLBNamespaceOpt = METALLB_NAMESPACE,
+) -> None:
     """Check every FRRConfiguration alone and, for every Node in PATHS, the merge of those selecting it.
 
-    Exit 0 when all is valid. A Secret missing from PATHS is reported as pending (the agent
-    would wait for it) and does not fail the check.
+    MetalLB objects are checked as MetalLB does, and the FRRConfiguration MetalLB writes for each
+    Node is merged with the others. Exit 0 when all is valid. A Secret missing from PATHS is
+    reported as pending (the agent would wait for it) and does not fail the check.
     """
     # An invalid file or object does not hide the others: their rules and conflicts are checked too.
-    resources, load_errors = load_paths_partial(paths, default_namespace=namespace)
+    resources, load_errors = load_paths_partial(
+        paths,
+        default_namespace=namespace,
+        extra_kinds=METALLB_KINDS,
+        secret_namespaces=(metallb_namespace,),
+    )
     _print_errors(load_errors)
     for note in resources.notes:
         _err.print(f"[dim]note[/] {escape(note)}")
     for remark in warnings(resources):
         _err.print(f"[bold yellow]warning[/] {escape(remark)}")
-    errors = validate_all(resources, namespace)
-    _print_errors(errors, resources)
+    report, merged = metallb.check(
+        resources, MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace)
+    )
+    for remark in report.warnings:
+        _err.print(f"[bold yellow]warning[/] {escape(remark)}")
+    errors = report.errors + validate_all(merged, namespace)
+    _print_errors(errors, merged)
     failing = [*load_errors, *(e for e in errors if not e.transient)]
     counts = f"{len(resources.configurations)} FRRConfiguration(s), {len(resources.nodes)} Node(s)"
+    if resources.extra:
+        counts += f", {report.counts}"
     if failing:
         _err.print(f"[bold red]invalid[/]: {len(failing)} problem(s) in {counts}")
         raise typer.Exit(1)
@@ -106,6 +131,7 @@ def render(
         str, typer.Option(help="frr-k8s log level (all, debug, info, warn, error, none).")
     ] = "info",
     namespace: NamespaceOpt = DEFAULT_NAMESPACE,
+    metallb_namespace: MetalLBNamespaceOpt = METALLB_NAMESPACE,
     no_ipv4: Annotated[
         bool, typer.Option("--no-ipv4", help="The node has no IPv4 address: router ids from the hostname.")
     ] = False,
@@ -113,10 +139,18 @@ def render(
         bool, typer.Option("--check", help="Also check the result with `vtysh --dryrun`.")
     ] = False,
 ) -> None:
-    """Print the FRR configuration that NODE would run for the manifests in PATHS."""
+    """Print the FRR configuration that NODE would run for the manifests in PATHS (MetalLB's
+    objects included: its FRRConfiguration for NODE is merged like the agent does)."""
     from frrnode.frr.render import render_config
+    from frrnode.metallb.stage import MetalLBStage
 
     resources = _load(paths, namespace)
+    stage = MetalLBStage(node, MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace))
+    resources = stage.apply(resources)
+    problems = stage.state.controller_errors + stage.state.speaker_errors
+    if problems:
+        _print_errors(problems, resources)
+        raise typer.Exit(1)
     labels = _parse_labels(node_label or [])
     blocks: list[str] = []
     for item in always_block or []:

@@ -8,20 +8,29 @@ import logging
 import signal
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from frrnode.agent import wiring
+from frrnode.agent.metrics import Family, frr_families
 from frrnode.agent.reconcile import Agent, Reconciler, Service
 from frrnode.agent.sources import DirectorySource, Source
 from frrnode.agent.wiring import StatusSink
+from frrnode.api.loader import Resources
 from frrnode.cli import app
 from frrnode.cli.status import DEFAULT_STATUS_DIR
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
+from frrnode.frr.state import Snapshot
 from frrnode.frr.vtysh import Vtysh
+from frrnode.metallb import embedded
+from frrnode.metallb import metrics as metallb_metrics
+from frrnode.metallb.api import KINDS as METALLB_KINDS
+from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
+from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import Settings
 
 if TYPE_CHECKING:
@@ -54,11 +63,24 @@ def build_agent(
     source: Source | None = None,
     sink: StatusSink | None = None,
     services: tuple[Service, ...] = (),
+    metallb: MetalLBSettings | None = None,
 ) -> Agent:
     """Wire a source (default: `config_dir`), the reconciler, FRR and the status observers together.
 
     `sink` receives the status objects instead of files in `status_dir`; `services` run beside
-    the loop (with the metrics server)."""
+    the loop (with the metrics server). With `metallb`, MetalLB's stage runs on every snapshot
+    of the directory before the pipeline (its objects and Services come from the same
+    directory) and its `metallb_*` series join /metrics."""
+    transform: Callable[[Resources], Resources] | None = None
+    metric_sources: list[Callable[[Snapshot], list[Family]]] = []
+    if metallb is not None:
+        stage, writer = embedded.build(settings.node_name, metallb, status_dir)
+        transform = embedded.transform(stage, writer)
+
+        def metallb_families(snapshot: Snapshot) -> list[Family]:
+            return [Family(*f) for f in metallb_metrics.families(frr_families(snapshot), stage.state)]
+
+        metric_sources.append(metallb_families)
     fallback = ReloadApplier(vtysh, workdir)
     applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
     reconciler = Reconciler(settings, applier, verify_interval=verify_interval)
@@ -70,6 +92,7 @@ def build_agent(
         ready=lambda: reconciler.state.ready,
         secrets=lambda: reconciler.state.secrets,
         sink=sink,
+        metric_sources=metric_sources,
     )
     if source is None:
         if config_dir is None:
@@ -80,6 +103,9 @@ def build_agent(
             namespace=settings.namespace,
             node=settings.node_name,
             node_labels=settings.node_labels,
+            extra_kinds=METALLB_KINDS if metallb is not None else None,
+            secret_namespaces=(metallb.namespace,) if metallb is not None else (),
+            transform=transform,
         )
     if server is not None:
         services = (server, *services)
@@ -96,9 +122,7 @@ def build_agent(
 
 @app.command()
 def run(
-    node: Annotated[
-        str, typer.Option("--node", "--node-name", envvar="NODE_NAME", help="This node's name.")
-    ],
+    node: Annotated[str, typer.Option("--node", "--node-name", envvar="NODE_NAME", help="This node's name.")],
     config_dir: Annotated[
         Path | None, typer.Option("--config-dir", help="Directory of manifests to watch.")
     ] = None,
@@ -147,6 +171,12 @@ def run(
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Where rendered configs are written.")
     ] = None,
+    metallb: Annotated[
+        bool, typer.Option("--metallb/--no-metallb", help="Run MetalLB on the MetalLB objects in DIR.")
+    ] = True,
+    metallb_namespace: Annotated[
+        str, typer.Option("--metallb-namespace", help="MetalLB's namespace: its objects count only there.")
+    ] = METALLB_NAMESPACE,
 ) -> None:
     """Run the agent until SIGTERM/SIGINT: watch DIR (or the API), keep FRR on the merged config,
     report status."""
@@ -199,6 +229,10 @@ def run(
             source=source,
             sink=sink,
             services=(sink,) if sink is not None else (),
+            # Kubernetes mode: MetalLB runs as its own controller/speaker against the API.
+            metallb=None
+            if kubernetes or not metallb
+            else MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace),
         )
         where = "the Kubernetes API" if kubernetes else config_dir
         log.info("frrnode agent for node %s watching %s", node, where)
