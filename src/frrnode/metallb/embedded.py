@@ -31,8 +31,9 @@ def transform(stage: MetalLBStage, writer: StatusWriter | None) -> Callable[[Res
     """`DirectorySource(..., extra_kinds=metallb.api.KINDS, transform=transform(stage, writer))`."""
 
     def run(resources: Resources) -> Resources:
+        passes = stage.state.passes
         resources = stage.apply(resources)
-        if writer is not None:
+        if writer is not None and stage.state.passes != passes:  # else: the previous pass's result
             try:
                 writer.write(stage.state)
             except OSError:

@@ -6,17 +6,26 @@ with the FRRConfiguration MetalLB would write added, so the agent's pipeline con
 any other owner's object and never learns that MetalLB exists. Like MetalLB, an invalid
 MetalLB configuration is never used: the last good result stays (and its errors are reported);
 once the node had an object, it keeps one (empty when nothing is left), as upstream.
+
+The agent runs the stage on every snapshot, most of which change nothing MetalLB reads (another
+node's FRRConfiguration). The directory source hands back the same Python objects for unchanged
+files, so a pass whose inputs (MetalLB's objects, Secrets, Nodes) are all the very objects of
+the previous pass returns the previous result without computing it, and a result equal to the
+previous one is the previous object: the pipeline's per-object cache keeps its work for
+`metallb-<node>` (`frrnode.pipeline.cache`).
 """
 
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from frrnode.api.loader import Resources, load_paths
+from frrnode.api.v1beta1 import FRRConfiguration
 from frrnode.errors import ConfigError, ConfigErrors, Location
 from frrnode.metallb import frrk8s
 from frrnode.metallb.allocator import Allocation, Key, allocate, previous_ips
@@ -46,6 +55,7 @@ class StageState:
     configuration: dict[str, Any] | None = None
     """The FRRConfiguration MetalLB writes for the node (None: it writes none)."""
     passes: int = 0
+    """Passes computed (a pass with the previous pass's inputs reuses its result: not counted)."""
     loaded: bool = False
     """A MetalLB configuration was accepted at least once."""
 
@@ -79,6 +89,8 @@ class MetalLBStage:
         self._pools: dict[str, Pool] | None = None
         self._node_config: Config | None = None
         self._written = False
+        self._inputs: tuple[object, ...] | None = None
+        self._output: FRRConfiguration | None = None
 
     def load(self, paths: Sequence[str | Path]) -> Resources:
         """`load` + `apply`: what the agent's directory source calls."""
@@ -111,6 +123,16 @@ class MetalLBStage:
     # -- speaker -------------------------------------------------------------------------------
     def apply(self, resources: Resources) -> Resources:
         """The snapshot with MetalLB's FRRConfiguration for this node added (frr-k8s mode)."""
+        inputs = (*resources.extra, *resources.secrets, *resources.nodes)
+        previous = self._inputs
+        if previous is not None and len(previous) == len(inputs) and all(map(operator.is_, inputs, previous)):
+            return resources if self._output is None else _with_object(resources, self._output)
+        self._output = self._compute(resources)
+        self._inputs = inputs
+        return resources if self._output is None else _with_object(resources, self._output)
+
+    def _compute(self, resources: Resources) -> FRRConfiguration | None:
+        """MetalLB's object for this node (None: none is written); updates `state`."""
         self.state.passes += 1
         res = MetalLBResources.from_resources(resources, self.settings)
         allocations = self._allocate(res)
@@ -126,7 +148,7 @@ class MetalLBStage:
             )
         if self._node_config is None:
             self.state.announcements, self.state.peers = [], ()
-            return resources
+            return None
         assigned = {k: a.ips for k, a in allocations.items()}
         sessions, decisions = announce(self._node_config, res, self.node, self.settings, assigned)
         self.state.sessions, self.state.announcements = sessions, decisions
@@ -134,17 +156,22 @@ class MetalLBStage:
         self.state.bfd_profiles = dict(self._node_config.bfd_profiles)
         if sessions.empty and not self._written:
             self.state.configuration = None
-            return resources
+            return None
         self._written = True
         obj = frrk8s.configuration(sessions, self.node, self.settings.frrk8s_namespace)
+        if obj == self.state.configuration and self._output is not None:
+            return self._output  # the same object as before: the pipeline's cache still holds
         self.state.configuration = obj
-        return with_configuration(resources, obj)
+        return frrk8s.to_object(obj)
 
 
 def with_configuration(resources: Resources, obj: dict[str, Any]) -> Resources:
     """`resources` plus MetalLB's object, replacing a manifest of the same name (MetalLB reverts
     manual edits of `metallb-<node>`, spec §4.7)."""
-    cfg = frrk8s.to_object(obj)
+    return _with_object(resources, frrk8s.to_object(obj))
+
+
+def _with_object(resources: Resources, cfg: FRRConfiguration) -> Resources:
     ref = ObjectRef("FRRConfiguration", cfg.metadata.namespace, cfg.metadata.name)
     kept = [
         c

@@ -8,6 +8,8 @@
   and why (MetalLB keeps its last good configuration meanwhile).
 
 Files are written atomically and only when their content changes; stale ones are removed.
+What was written is remembered: an unchanged object is not even serialized again (a file
+removed by hand comes back when its content changes, or when the agent restarts).
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class StatusWriter:
         self.dir = Path(status_dir) / "metallb"
         self.node = node
         self.namespace = namespace
+        self._written: dict[str, dict[str, Any]] = {}
+        """File name -> the object last written to it."""
 
     def read_allocations(self) -> dict[Key, tuple[str, ...]]:
         """What the controller assigned before (the allocator's starting point after a restart)."""
@@ -107,18 +111,24 @@ class StatusWriter:
         return out
 
     def _write(self, name: str, obj: dict[str, Any]) -> str:
+        if self._written.get(name) == obj:
+            return name
         text = _dump(obj)
         path = self.dir / name
-        with contextlib.suppress(OSError):
-            if path.read_text() == text:
-                return name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+        try:
+            same = path.read_text() == text
+        except OSError:
+            same = False
+        if not same:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, text)
+        self._written[name] = obj
         return name
 
     def _prune(self, pattern: str, keep: set[str]) -> None:
         for path in self.dir.glob(pattern):
             if path.name not in keep:
+                self._written.pop(path.name, None)
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
 
