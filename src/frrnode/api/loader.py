@@ -20,7 +20,7 @@ One rule for every reader (`validate`, `render`, the agent's directory source):
   besides the agent's whose Secrets that package uses (MetalLB's peers' passwords): no note.
 - `Limits`: a file larger than `max_file_bytes` or with more than `max_documents` documents is
   refused (environment `FRRNODE_MAX_FILE_BYTES`, `FRRNODE_MAX_DOCUMENTS` raise them), and so is
-  a document whose YAML aliases expand to more than `MAX_EXPANDED_NODES` nodes.
+  a document whose YAML aliases expand to more than `yamldocs.MAX_EXPANDED_NODES` nodes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from frrnode.api.v1beta1 import (
     FRRK8sConfiguration,
     FRRNodeState,
 )
+from frrnode.api.yamldocs import TooLarge, documents, yaml_message
 from frrnode.errors import ConfigError, ConfigErrors, Location, printable
 from frrnode.model import ObjectRef
 
@@ -66,8 +67,6 @@ to `Resources.extra`, with no namespace defaulting (that package decides what an
 _NO_EXTRA: ExtraKinds = MappingProxyType({})
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
-MAX_EXPANDED_NODES = 200_000
-"""YAML nodes one document may expand to through aliases (a "billion laughs" guard)."""
 
 
 @dataclass(frozen=True)
@@ -169,27 +168,6 @@ class Resources:
         elif isinstance(obj, BGPSessionState):
             self.session_states.append(obj)
         return None
-
-
-# libyaml's parser when available: ~10x faster on large manifests (the resolver stays Python).
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_Base):  # type: ignore[valid-type,misc]
-    """YAML 1.1 minus sexagesimal integers: `65000:10` must stay a string (communities, RDs)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:int"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-YAMLLoader = _Loader
-"""The YAML loader of manifests (`yaml.load(text, Loader=YAMLLoader)`): `65000:10` stays a string."""
 
 
 def json_path(loc: Iterable[int | str]) -> str:
@@ -328,62 +306,6 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, reading: _Reading) 
     out.objects.append(Loaded(ref, location, obj, extra))
 
 
-def _mark(mark: Any) -> str:
-    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-
-
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    """One line, naming positions, never PyYAML's `in "<unicode string>"` (the file is the
-    error's location)."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        where = _mark(exc.problem_mark)
-        parts = []
-        if exc.context:
-            context_at = _mark(exc.context_mark)
-            same = context_at == where or not context_at
-            parts.append(exc.context if same else f"{exc.context} ({context_at})")
-        parts += [p for p in (exc.problem, exc.note) if p]
-        return f"invalid YAML{f' ({where})' if where else ''}: {': '.join(parts) or 'syntax error'}"
-    if isinstance(exc, yaml.reader.ReaderError):
-        return f"invalid YAML (character {exc.position}): {exc.reason}"
-    return "invalid YAML: " + str(exc).split("\n", 1)[0]
-
-
-def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
-    """Nodes `node` stands for once every alias is expanded (shared nodes counted each time)."""
-    known = sizes.get(id(node))
-    if known is not None:
-        return known
-    size = 1
-    if isinstance(node, yaml.SequenceNode):
-        size += sum(_expanded_size(child, sizes) for child in node.value)
-    elif isinstance(node, yaml.MappingNode):
-        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
-    sizes[id(node)] = size
-    return min(size, MAX_EXPANDED_NODES + 1)
-
-
-def _documents(text: str) -> Iterator[Any]:
-    """`yaml.load_all`, refusing documents that aliases blow up (checked only when the text
-    has an alias at all: `*` does not occur otherwise)."""
-    loader = _Loader(text)
-    check = "*" in text
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if check and node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-                raise _TooLarge(
-                    f"a document expands to more than {MAX_EXPANDED_NODES} YAML nodes through aliases"
-                )
-            yield loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-
-
-class _TooLarge(Exception):
-    pass
-
-
 def parse_manifest(
     text: str,
     file: str = "<string>",
@@ -402,7 +324,7 @@ def parse_manifest(
     out = ParsedFile()
     parsed = 0
     try:
-        for doc in _documents(text):
+        for doc in documents(text):
             if parsed >= limits.max_documents:
                 return ParsedFile(
                     errors=[
@@ -416,10 +338,10 @@ def parse_manifest(
             _load_one(doc, Location(file, parsed), out, reading)
             parsed += 1
     except yaml.YAMLError as exc:
-        out.errors.append(ConfigError(_yaml_message(exc), location=Location(file, parsed)))
+        out.errors.append(ConfigError(yaml_message(exc), location=Location(file, parsed)))
     except RecursionError:
         out.errors.append(ConfigError("invalid YAML: nested too deeply", location=Location(file, parsed)))
-    except _TooLarge as exc:
+    except TooLarge as exc:
         out.errors.append(ConfigError(f"refused: {exc}", location=Location(file, parsed)))
     return out
 

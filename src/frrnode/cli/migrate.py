@@ -9,7 +9,7 @@ import typer
 import yaml
 from rich.markup import escape
 
-from frrnode.api.loader import YAMLLoader
+from frrnode.api.yamldocs import YAMLLoader
 from frrnode.cli import app
 from frrnode.cli.config import MetalLBNamespaceOpt, _err, _load, _print_errors
 from frrnode.metallb import legacy
