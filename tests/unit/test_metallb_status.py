@@ -136,3 +136,51 @@ def test_metallb_metrics(tmp_path: Path) -> None:
     assert samples[("metallb_allocator_addresses_in_use_total", (("pool", "p"),))] == 2
     assert samples[("metallb_k8s_client_config_stale_bool", ())] == 0
     assert samples[("metallb_k8s_client_config_loaded_bool", ())] == 1
+
+
+def test_kubernetes_mode_speaker_metrics_from_the_agents_metrics(tmp_path: Path) -> None:
+    """The speaker in Kubernetes mode reads the agent's /metrics (frrk8s_*) over HTTP and serves
+    exactly the metallb_* series the embedded agent serves for the same FRR state."""
+    from frrnode.agent.metrics import MetricsServer
+    from frrnode.kube.metallb_metrics import MetalLBMetrics
+
+    stage = run(DOCS, tmp_path)
+    agent = AgentMetrics(process_metrics=False)
+    agent.update_snapshot(frr_state.read_snapshot(ReplayVtysh()))
+    server = MetricsServer(agent, "127.0.0.1:0").start()
+    try:
+        speaker = MetalLBMetrics(lambda: stage.state, f"http://127.0.0.1:{server.port}/metrics")
+        served = {
+            k: v for k, v in _samples(speaker.exposition().decode()).items() if k[0].startswith("metallb_")
+        }
+    finally:
+        server.stop()
+    embedded_mode = AgentMetrics(process_metrics=False)
+    embedded_mode.update_snapshot(agent.snapshot)
+    embedded_mode.extra_families.append(
+        lambda s: [Family(*f) for f in metrics.families(frr_families(s), stage.state)]
+    )
+    expected = {
+        k: v for k, v in _samples(embedded_mode.exposition().decode()).items() if k[0].startswith("metallb_")
+    }
+    assert served == expected
+    assert served[("metallb_bgp_session_up", (("peer", "172.29.0.2:1790"), ("vrf", "default")))] == 1
+    # No agent to read: the sessions' series are absent, the speaker's own are still there.
+    alone = _samples(MetalLBMetrics(lambda: stage.state, "http://127.0.0.1:9/metrics").exposition().decode())
+    assert not [k for k in alone if k[0].startswith("metallb_bgp")]
+    assert alone[("metallb_k8s_client_config_loaded_bool", ())] == 1
+
+
+def test_the_agents_series_read_back_exactly() -> None:
+    from frrnode.agent.metrics import exposition_text
+    from frrnode.kube.metallb_metrics import frr_families_from_text
+
+    odd = (("peer", 'a"b\\c\nd'), ("vrf", "x"))
+    written = [
+        Family("frrk8s_bgp_opens_sent", "counter", "Opens sent", ((odd, 3.0),)),
+        Family(
+            "frrk8s_bfd_session_up", "gauge", "Up", (((("peer", "fd00::1"),), 1.0), ((("peer", "::2"),), 0.0))
+        ),
+        Family("frrnode_other", "gauge", "not read", (((), 1.0),)),
+    ]
+    assert frr_families_from_text(exposition_text(written)) == written[:2]

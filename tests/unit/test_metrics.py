@@ -124,7 +124,7 @@ def test_empty_snapshot_has_no_frr_series() -> None:
 
 def test_label_values_are_escaped() -> None:
     fam = metrics.Family("x", "gauge", "h", (((("peer", 'a"b\\c'),), 1.0),))
-    assert metrics._exposition([fam]) == '# HELP x h\n# TYPE x gauge\nx{peer="a\\"b\\\\c"} 1\n'
+    assert metrics.exposition_text([fam]) == '# HELP x h\n# TYPE x gauge\nx{peer="a\\"b\\\\c"} 1\n'
 
 
 def test_parse_address() -> None:

@@ -11,7 +11,7 @@
   `frrnode_frr_state_read_errors_total`.
 
 Upstream (Go) exposes counters such as `frrk8s_bgp_opens_sent` without a `_total` suffix;
-prometheus_client would rename them, so the FRR families are written by `_exposition` here,
+prometheus_client would rename them, so the FRR families are written by `exposition_text` here,
 byte-compatible with the Go client's text format, and the rest by prometheus_client.
 """
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -132,7 +132,7 @@ def _escape_label(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
-def _exposition(families: Iterable[Family]) -> str:
+def exposition_text(families: Iterable[Family]) -> str:
     """Prometheus text format 0.0.4, names exactly as given (no `_total` munging)."""
     lines = []
     for f in families:
@@ -232,7 +232,7 @@ class AgentMetrics:
         families = frr_families(snapshot)
         for source in self.extra_families:
             families += source(snapshot)
-        return generate_latest(self.registry) + _exposition(families).encode()
+        return generate_latest(self.registry) + exposition_text(families).encode()
 
 
 # ---------------------------------------------------------------- HTTP endpoints
@@ -256,6 +256,12 @@ def liveness_status(daemons: Callable[[], Sequence[str]], expected: Sequence[str
     return 200 if set(expected) <= running else 404
 
 
+class Exposing(Protocol):
+    """What /metrics serves: `AgentMetrics`, or MetalLB's processes' metrics in Kubernetes mode."""
+
+    def exposition(self) -> bytes: ...
+
+
 class MetricsServer:
     """A small threaded HTTP server: /metrics, /livez, /readyz.
 
@@ -265,7 +271,7 @@ class MetricsServer:
 
     def __init__(
         self,
-        metrics: AgentMetrics,
+        metrics: Exposing,
         address: str = DEFAULT_METRICS_ADDRESS,
         daemons: Callable[[], Sequence[str]] | None = None,
         ready: Callable[[], bool] = lambda: False,

@@ -12,6 +12,7 @@ import yaml
 from frrnode.cli import app
 from frrnode.cli.config import MetalLBNamespaceOpt, PathsArg, _err, _load, _print_errors
 from frrnode.metallb import frrk8s
+from frrnode.metallb.metrics import DEFAULT_AGENT_METRICS
 from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
 from frrnode.metallb.resources import Settings
 from frrnode.metallb.stage import MetalLBStage
@@ -68,14 +69,29 @@ def render(
 KubeconfigOpt = Annotated[
     Path | None, typer.Option("--kubeconfig", help="Default: in-cluster service account, then $KUBECONFIG.")
 ]
+MetricsOpt = Annotated[
+    str | None,
+    typer.Option("--metrics-address", help="host:port for /metrics (metallb_*) and /readyz; default: none."),
+]
 
 
-def _serve(make: Callable[[Any], Any], kubeconfig: Path | None, namespace: str) -> None:
+def _serve(
+    make: Callable[[Any], Any],
+    kubeconfig: Path | None,
+    namespace: str,
+    metrics_address: str | None = None,
+    agent_metrics: str | None = None,
+) -> None:
+    """Run the controller or speaker `make(client)` until SIGTERM/SIGINT, with its /metrics
+    (`metallb_*` of its state; the speaker adds its node's sessions from `agent_metrics`) and
+    /readyz (every informer synced)."""
     import asyncio
     import logging
     import signal
 
+    from frrnode.agent.metrics import MetricsServer
     from frrnode.kube.client import make_client
+    from frrnode.kube.metallb_metrics import MetalLBMetrics
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request otherwise
@@ -85,7 +101,16 @@ def _serve(make: Callable[[Any], Any], kubeconfig: Path | None, namespace: str) 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await make(make_client(kubeconfig, namespace=namespace)).run(stop)
+        world = make(make_client(kubeconfig, namespace=namespace))
+        server = None
+        if metrics_address:
+            metrics = MetalLBMetrics(lambda: world.state, agent_metrics)
+            server = MetricsServer(metrics, metrics_address, ready=lambda: world.synced).start()
+        try:
+            await world.run(stop)
+        finally:
+            if server is not None:
+                server.stop()
 
     asyncio.run(main())
 
@@ -95,12 +120,15 @@ def controller(
     kubeconfig: KubeconfigOpt = None,
     metallb_namespace: MetalLBNamespaceOpt = METALLB_NAMESPACE,
     lb_class: Annotated[str | None, typer.Option("--lb-class", help="Only Services of this class.")] = None,
+    metrics_address: MetricsOpt = None,
 ) -> None:
-    """Kubernetes mode, one per cluster: give LoadBalancer Services their IPs (Service status)."""
+    """Kubernetes mode, one per cluster: give LoadBalancer Services their IPs (Service status).
+
+    No leader election: run exactly one."""
     from frrnode.kube.metallb import Controller
 
     settings = Settings(namespace=metallb_namespace, lb_class=lb_class)
-    _serve(lambda client: Controller(client, settings), kubeconfig, metallb_namespace)
+    _serve(lambda client: Controller(client, settings), kubeconfig, metallb_namespace, metrics_address)
 
 
 @metallb_app.command("speaker")
@@ -112,9 +140,22 @@ def speaker(
         str, typer.Option("--frrk8s-namespace", help="Where metallb-<node> is written.")
     ] = DEFAULT_NAMESPACE,
     lb_class: Annotated[str | None, typer.Option("--lb-class", help="Only Services of this class.")] = None,
+    metrics_address: MetricsOpt = None,
+    agent_metrics: Annotated[
+        str,
+        typer.Option(
+            "--agent-metrics", help="The node agent's /metrics: its sessions' series, renamed metallb_*."
+        ),
+    ] = DEFAULT_AGENT_METRICS,
 ) -> None:
     """Kubernetes mode, one per node: write the node's FRRConfiguration and ServiceBGPStatus objects."""
     from frrnode.kube.metallb import Speaker
 
     settings = Settings(namespace=metallb_namespace, frrk8s_namespace=frrk8s_namespace, lb_class=lb_class)
-    _serve(lambda client: Speaker(client, node, settings), kubeconfig, metallb_namespace)
+    _serve(
+        lambda client: Speaker(client, node, settings),
+        kubeconfig,
+        metallb_namespace,
+        metrics_address,
+        agent_metrics,
+    )

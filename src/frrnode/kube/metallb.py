@@ -38,7 +38,7 @@ from frrnode.metallb.allocator import POOL_ANNOTATION, Allocation, allocate, pre
 from frrnode.metallb.config import parse
 from frrnode.metallb.resources import MetalLBResources, Settings
 from frrnode.metallb.speaker import handles
-from frrnode.metallb.stage import MetalLBStage
+from frrnode.metallb.stage import MetalLBStage, StageState
 from frrnode.metallb.status import ERROR_ANNOTATION, bgp_status
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,9 @@ class _World:
                 Informer(ListWatch(client, res, namespace=namespace), store, self._changed.set)
             )
         self.passes = 0
+        self.state = StageState("")
+        """What /metrics reports (`kube.metallb_metrics`): the speaker's stage state, or the
+        controller's pools, allocations and configuration errors."""
 
     @property
     def synced(self) -> bool:
@@ -181,12 +184,16 @@ class Controller(_World):
     async def reconcile(self, resources: Resources) -> None:
         res = MetalLBResources.from_resources(resources, self.settings)
         config, errors = parse(res, self.settings)
+        self.state.passes += 1
+        self.state.controller_errors = errors
         if config is None:
             log.error("MetalLB configuration rejected, keeping the current IPs: %s", ConfigErrors(errors))
             return
+        self.state.loaded, self.state.pools = True, dict(config.pools)
         services = [s for s in res.services if handles(s, self.settings)]
         previous = {(s.metadata.namespace, s.metadata.name): previous_ips(s) for s in services}
         self.allocations = allocate(config.pools, services, previous)
+        self.state.allocations = self.allocations
         for service in services:
             key = (service.metadata.namespace, service.metadata.name)
             await self._write(service, self.allocations[key])
@@ -214,6 +221,7 @@ class Speaker(_World):
         super().__init__(client, settings, debounce)
         self.node = node
         self.stage = MetalLBStage(node, settings, allocate=False)
+        self.state = self.stage.state
         self.writes = 0
         self._written: tuple[Any, str] | None = None
         """(spec written, resourceVersion the server gave it): the server adds CRD defaults to

@@ -19,6 +19,9 @@ from frrnode.metallb.stage import StageState
 Labels = tuple[tuple[str, str], ...]
 FamilyTuple = tuple[str, str, str, tuple[tuple[Labels, float], ...]]
 
+DEFAULT_AGENT_METRICS = "http://127.0.0.1:7473/metrics"
+"""Where the Kubernetes-mode speaker reads its node's `frrk8s_*` series (the agent's /metrics)."""
+
 # frr-k8s series that FRR-mode MetalLB also exports, under its own prefix (collector/bgp.go, bfd.go).
 _NOT_IN_METALLB = ("frrk8s_bgp_received_prefixes_total",)
 
