@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from agent_harness import bgp_table, kernel_routes, wait_until
-from kube_harness import NAMESPACE, REPO, Kubectl, agent
+from kube_harness import NAMESPACE, REPO, Kubectl, agent, free_port
 
 from frrnode.lab.apiserver import Knobs, run_in_thread
 from frrnode.lab.topology import LabTopology
@@ -66,12 +67,29 @@ def world(tmp_path_factory: pytest.TempPathFactory, lab: LabTopology) -> Iterato
             kubectl.apply(yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
         kubectl("apply", "-f", str(EXAMPLES / "node.yaml"), "-f", str(EXAMPLES / "receive-routes.yaml"))
         kubeconfig = str(double.kubeconfig)
-        controller = Process(["controller", "--kubeconfig", kubeconfig], work / "controller.log")
-        speaker = Process(["speaker", "--node", "node-a", "--kubeconfig", kubeconfig], work / "speaker.log")
+        ports = {"controller": free_port(), "speaker": free_port()}
+        controller = Process(
+            [
+                "controller",
+                "--kubeconfig",
+                kubeconfig,
+                "--metrics-address",
+                f"127.0.0.1:{ports['controller']}",
+            ],
+            work / "controller.log",
+        )
+        speaker: Process | None = None
         parts: dict[str, Any] = {}
         try:
             with agent(double.kubeconfig, lab, "node-a", work) as node_agent:
+                speaker = Process(
+                    ["speaker", "--node", "node-a", "--kubeconfig", kubeconfig,
+                     "--metrics-address", f"127.0.0.1:{ports['speaker']}",
+                     "--agent-metrics", f"{node_agent.metrics_url}/metrics"],
+                    work / "speaker.log",
+                )  # fmt: skip
                 parts = {
+                    "ports": ports,
                     "kubectl": kubectl,
                     "work": work,
                     "controller": controller,
@@ -82,7 +100,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, lab: LabTopology) -> Iterato
                 }
                 yield parts
         finally:
-            speaker.stop()
+            if speaker is not None:
+                speaker.stop()
             parts.get("controller", controller).stop()  # the test may have restarted it
 
 
@@ -157,6 +176,45 @@ def test_a_service_gets_an_ip_and_both_routers_learn_it(world: dict[str, Any], l
     wait_until(lambda: speaker_reads() > reads, 30, "the speaker's pass")
     time.sleep(1)
     assert metallb_writes() == before  # ... and sends no write (the server's defaults are no change)
+
+
+def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Samples by (name, sorted labels); the gauges checked here keep their names when parsed."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metallb_metrics_from_the_speaker_and_the_controller(world: dict[str, Any]) -> None:
+    """What MetalLB dashboards read, in Kubernetes mode: the speaker's sessions (from the node
+    agent's FRR series), its announcements, and the controller's pools."""
+    port = world["ports"]["speaker"]
+    up = ("metallb_bgp_session_up", (("peer", "172.30.0.2:179"), ("vrf", "default")))
+    wait_until(
+        lambda: metrics(port).get(up) == 1,
+        60,
+        f"r1's session in the speaker's metrics\n{world['speaker'].tail()}",
+    )
+    speaker = metrics(port)
+    assert speaker[("metallb_bgp_session_up", (("peer", "172.30.0.3:179"), ("vrf", "default")))] == 1
+    assert speaker[("metallb_bgp_announced_prefixes_total", up[1])] >= 1
+    announced = (("ip", "192.0.2.10"), ("node", "node-a"), ("protocol", "bgp"), ("service", "default/web"))
+    assert speaker[("metallb_speaker_announced", announced)] == 1
+    assert speaker[("metallb_k8s_client_config_stale_bool", ())] == 0
+    # Not MetalLB's: the platform team's neighbors are in the agent's frrk8s_* series only.
+    assert not [k for k in speaker if k[0].startswith("frrk8s_")]
+    controller = metrics(world["ports"]["controller"])
+    assert controller[("metallb_allocator_addresses_total", (("pool", "demo"),))] == 10
+    assert controller[("metallb_allocator_addresses_in_use_total", (("pool", "demo"),))] == 1
+    assert controller[("metallb_k8s_client_config_loaded_bool", ())] == 1
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+        assert response.status == 200
 
 
 def test_ips_survive_a_controller_restart(world: dict[str, Any]) -> None:

@@ -105,6 +105,9 @@ def _resource_key(res: Any) -> tuple[str, str]:
 class _World:
     """Informer caches of everything MetalLB reads, and a coalescing reconcile loop."""
 
+    skipped: tuple[Any, ...] = ()
+    """Kinds this part does not read (so its RBAC role need not grant them)."""
+
     def __init__(self, client: AsyncClient, settings: Settings, debounce: float = 0.2):
         self.client = client
         self.settings = settings
@@ -118,6 +121,8 @@ class _World:
             (r.Secret, ns), (ConfigMap, ns), (Service, "*"), (EndpointSlice, "*"), (r.Node, None),
             (Namespace, None),
         ):  # fmt: skip
+            if res in self.skipped:
+                continue
             key = _resource_key(res)
             store = ObjectStore(_slimmer(*key))
             self.stores[key] = store
@@ -176,6 +181,8 @@ class _World:
 class Controller(_World):
     """IP allocation for the whole cluster; writes Service status and the pool annotation."""
 
+    skipped = (EndpointSlice,)  # endpoints decide who announces, not who gets an IP
+
     def __init__(self, client: AsyncClient, settings: Settings, debounce: float = 0.2):
         super().__init__(client, settings, debounce)
         self.allocations: dict[tuple[str, str], Allocation] = {}
@@ -216,6 +223,8 @@ class Controller(_World):
 
 class Speaker(_World):
     """One node's announcements: `metallb-<node>` and the node's ServiceBGPStatus objects."""
+
+    skipped = (Namespace,)  # namespace labels only choose pools for allocation (the controller's)
 
     def __init__(self, client: AsyncClient, node: str, settings: Settings, debounce: float = 0.2):
         super().__init__(client, settings, debounce)
