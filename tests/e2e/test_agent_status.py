@@ -567,7 +567,10 @@ def test_status_follows_each_reconcile_without_waiting_for_the_poll(slow_poll_ag
     )
     for step in range(4):
         agent.write("b.yaml", frrconfig("cfg-b", neighbors(peer(R1, 64599))))
-        time.sleep(0.1 * step)  # sometimes coalesced with the removal, sometimes not
+        if step < 3:
+            time.sleep(0.1 * step)  # coalesced with the removal by the source's burst window
+        else:  # the conflict reconciled (and so written to the status) before the removal
+            wait_until(lambda: agent.state.conversion_failures >= 1, POLLS, "the conflict reconciled")
         agent.remove("b.yaml")
         wait_until(lambda: conversion() == "success", POLLS, f"success after step {step}")
     assert agent.state.conversion_failures >= 1  # the conflict was seen at least once
