@@ -233,10 +233,16 @@ class AgentMetrics:
 
 
 def parse_address(address: str) -> tuple[str, int]:
-    """`host:port`, `[v6]:port` or `:port` (all interfaces) -> (host, port)."""
+    """`host:port`, `[v6]:port` or `:port` (all interfaces) -> (host, port).
+
+    Raises ValueError with a message fit for the user (no port, a port out of range)."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
-        raise ValueError(f"expected host:port, got {address!r}")
+        raise ValueError(f"expected HOST:PORT (e.g. {DEFAULT_METRICS_ADDRESS}), got {address!r}")
+    if not 0 <= int(port) <= 65535:
+        raise ValueError(f"port {port} of {address!r} is out of range (0-65535)")
+    if ":" in host and not host.startswith("["):
+        raise ValueError(f"write an IPv6 address in brackets, e.g. [::1]:{port}; got {address!r}")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from frrnode.api.loader import Resources, load_paths
 from frrnode.cli import app
+from frrnode.cli.options import check_log_level
 from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
 from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all, warnings
 
@@ -94,7 +95,10 @@ def render(
         list[str] | None, typer.Option("--always-block", help="CIDR denied from every neighbor (repeatable).")
     ] = None,
     log_level: Annotated[
-        str, typer.Option(help="frr-k8s log level (all, debug, info, warn, error, none).")
+        str,
+        typer.Option(
+            help="frr-k8s log level (all, debug, info, warn, error, none).", callback=check_log_level
+        ),
     ] = "info",
     namespace: NamespaceOpt = DEFAULT_NAMESPACE,
     no_ipv4: Annotated[

@@ -13,9 +13,11 @@ from typing import Annotated
 import typer
 
 from frrnode.agent import wiring
+from frrnode.agent.metrics import DEFAULT_METRICS_ADDRESS, parse_address
 from frrnode.agent.reconcile import Agent, Reconciler
 from frrnode.agent.sources import DirectorySource
 from frrnode.cli import app
+from frrnode.cli.options import check_log_level, python_log_level
 from frrnode.cli.status import DEFAULT_STATUS_DIR
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
@@ -70,6 +72,15 @@ def build_agent(
     )
 
 
+def _check_address(value: str | None) -> str | None:
+    if value:
+        try:
+            parse_address(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 @app.command()
 def run(
     config_dir: Annotated[Path, typer.Option("--config-dir", help="Directory of manifests to watch.")],
@@ -89,7 +100,12 @@ def run(
     ] = None,
     hostname: Annotated[str | None, typer.Option("--hostname", help="Defaults to this host's name.")] = None,
     log_level: Annotated[
-        str, typer.Option("--log-level", help="all, debug, info, warn, error, none.")
+        str,
+        typer.Option(
+            "--log-level",
+            help="all, debug, info, warn, error, none (FRR's and the agent's).",
+            callback=check_log_level,
+        ),
     ] = "info",
     debounce: Annotated[
         float, typer.Option("--debounce", help="Seconds to coalesce a burst of changes.")
@@ -101,8 +117,11 @@ def run(
         Path, typer.Option("--status-dir", help="Write status objects here (env FRRNODE_STATUS_DIR).")
     ] = DEFAULT_STATUS_DIR,
     metrics_address: Annotated[
-        str | None, typer.Option("--metrics-address", help="host:port for /metrics, /livez, /readyz.")
-    ] = "127.0.0.1:7473",
+        str | None,
+        typer.Option(
+            "--metrics-address", help="HOST:PORT for /metrics, /livez, /readyz.", callback=_check_address
+        ),
+    ] = DEFAULT_METRICS_ADDRESS,
     poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between FRR polls.")] = 5.0,
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Where rendered configs are written.")
@@ -110,7 +129,7 @@ def run(
 ) -> None:
     """Run the agent until SIGTERM/SIGINT: watch DIR, keep FRR on the merged config, report status."""
     logging.basicConfig(
-        level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
+        level=python_log_level(log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if applier not in ("incremental", "reload"):
@@ -126,17 +145,21 @@ def run(
     vtysh = Vtysh(frr_pathspace)
     work = workdir or Path("/run/frrnode") / (frr_pathspace or "default")
     work.mkdir(parents=True, exist_ok=True)
-    agent = build_agent(
-        config_dir,
-        settings,
-        vtysh,
-        work,
-        applier_kind=applier,
-        debounce=debounce,
-        status_dir=status_dir,
-        metrics_address=metrics_address,
-        poll_interval=poll_interval,
-    )
+    try:
+        agent = build_agent(
+            config_dir,
+            settings,
+            vtysh,
+            work,
+            applier_kind=applier,
+            debounce=debounce,
+            status_dir=status_dir,
+            metrics_address=metrics_address,
+            poll_interval=poll_interval,
+        )
+    except OSError as exc:  # the metrics port is taken, the host does not resolve ...
+        typer.echo(f"error: cannot serve metrics on {metrics_address}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
 
     async def main() -> None:
         stop = asyncio.Event()
