@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
 from frrnode.pipeline import DEFAULT_NAMESPACE, Settings, build_node_config, validate_all, warnings
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+_out = Console(highlight=False, soft_wrap=True, emoji=False)
 
 
 def _print_errors(errors: list[ConfigError], resources: Resources | None = None) -> None:
@@ -51,13 +53,49 @@ NamespaceOpt = Annotated[
 ]
 
 
+def _error_json(error: ConfigError, resources: Resources | None) -> dict[str, object]:
+    """One error as `validate --json` prints it (keys absent when unknown)."""
+    out: dict[str, object] = {"message": error.message, "text": str(error)}
+    if error.obj is not None:
+        out["object"] = str(error.obj)
+    if error.path:
+        out["path"] = error.path
+    location = error.location if str(error.location) or resources is None else resources.location(error.obj)
+    if str(location):
+        out["file"] = location.file
+        if location.document is not None:
+            out["document"] = location.document
+    if isinstance(error, ConflictError):
+        out["kind"] = "conflict"
+        if error.other is not None:
+            out["otherObject"] = str(error.other)
+        if error.other_path:
+            out["otherPath"] = error.other_path
+        other = resources.location(error.other) if resources is not None else None
+        if other is not None and str(other):
+            out["otherFile"] = other.file
+            if other.document is not None:
+                out["otherDocument"] = other.document
+    else:
+        out["kind"] = "pending" if error.transient else "error"
+    return out
+
+
 @app.command()
-def validate(paths: PathsArg, namespace: NamespaceOpt = DEFAULT_NAMESPACE) -> None:
+def validate(
+    paths: PathsArg,
+    namespace: NamespaceOpt = DEFAULT_NAMESPACE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
+) -> None:
     """Check every FRRConfiguration alone and, for every Node in PATHS, the merge of those selecting it.
 
     Exit 0 when all is valid. A Secret missing from PATHS is reported as pending (the agent
-    would wait for it) and does not fail the check.
+    would wait for it) and does not fail the check. Problems go to stderr, the summary line to
+    stdout (`--json`: everything as one document on stdout).
     """
+    if as_json:
+        _validate_json(paths, namespace)
+        return
     resources = _load(paths, namespace)
     for note in resources.notes:
         _err.print(f"[dim]note[/] {escape(note)}")
@@ -68,9 +106,30 @@ def validate(paths: PathsArg, namespace: NamespaceOpt = DEFAULT_NAMESPACE) -> No
     failing = [e for e in errors if not e.transient]
     counts = f"{len(resources.configurations)} FRRConfiguration(s), {len(resources.nodes)} Node(s)"
     if failing:
-        _err.print(f"[bold red]invalid[/]: {len(failing)} problem(s) in {counts}")
+        _out.print(f"[bold red]invalid[/]: {len(failing)} problem(s) in {counts}")
         raise typer.Exit(1)
-    _err.print(f"[bold green]valid[/]: {counts}")
+    _out.print(f"[bold green]valid[/]: {counts}")
+
+
+def _validate_json(paths: list[Path], namespace: str) -> None:
+    resources: Resources | None = None
+    try:
+        resources = load_paths(paths, default_namespace=namespace)
+        errors = validate_all(resources, namespace)
+    except ConfigErrors as exc:
+        errors = list(exc.errors)
+    failing = [e for e in errors if not e.transient]
+    doc = {
+        "valid": not failing,
+        "configurations": len(resources.configurations) if resources else None,
+        "nodes": len(resources.nodes) if resources else None,
+        "errors": [_error_json(e, resources) for e in errors],
+        "warnings": warnings(resources) if resources else [],
+        "notes": list(resources.notes) if resources else [],
+    }
+    typer.echo(json.dumps(doc, indent=2))
+    if failing:
+        raise typer.Exit(1)
 
 
 def _parse_labels(values: list[str]) -> dict[str, str]:
