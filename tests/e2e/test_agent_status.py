@@ -395,6 +395,8 @@ def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: Running
     vtysh_config(r1, "router bgp 64513", f"neighbor 172.30.0.1 password {SECRET_PW}")
     try:
         agent.write("secret.yaml", secret("r1-password", SECRET_PW))
+        # An unrelated Secret with a short value: redaction is by position, so it alters nothing.
+        agent.write("secret-one.yaml", secret("one", "\"1\""))  # a YAML string
         agent.apply(
             "pw.yaml",
             frrconfig("pw", neighbors(peer(R1, 64513, "      passwordSecret:\n        name: r1-password\n"))),
@@ -403,17 +405,18 @@ def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: Running
         assert f"password {SECRET_PW}" in Vtysh(topo.node.pathspace).running_config()
         st = node_state(agent)
         assert f"neighbor {R1} password <retracted>" in st["runningConfig"]
+        assert "router bgp 64512\n" in st["runningConfig"]
 
-        # A snippet FRR rejects that quotes the value outside a `password` word: the reload
-        # error echoes it; the status and the logs must still not show it.
-        raw = f"raw:\n  rawConfig: |\n    router bgp 64512\n      neighbor {SECRET_PW} remote-as 1\n"
+        # A snippet bgpd refuses (no such neighbor): FRR's error echoes the line with the
+        # password; the status and the logs must still not show it.
+        raw = f"raw:\n  rawConfig: |\n    router bgp 64512\n      neighbor 172.30.0.9 password {SECRET_PW}\n"
         agent.write("raw.yaml", frrconfig("leaky-raw", raw))
         wait_until(
             lambda: node_state(agent).get("lastReloadResult", "success") != "success",
             POLLS + 20,
             "the reload failure",
         )
-        assert "<retracted>" in node_state(agent)["lastReloadResult"], node_state(agent)
+        assert "172.30.0.9 password <retracted>" in node_state(agent)["lastReloadResult"], node_state(agent)
         since = agent.state.reconciles
         agent.remove("raw.yaml")
         agent.wait_applied(since=since)
@@ -430,6 +433,7 @@ def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: Running
     assert leaks == [], f"password in status files {leaks}"
     assert logs.lines, "no log lines captured"
     assert [line for line in logs.lines if SECRET_PW in line] == []
+    assert [line for line in logs.lines if "<retracted>" in line and "password <retracted>" not in line] == []
     assert SECRET_PW not in metrics_text
     status_cli = frrnode_cli("status", "--status-dir", str(agent.status_dir), "--config")
     assert status_cli.returncode == 0, status_cli.stderr

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from frrnode.agent.sources import Snapshot, Source
-from frrnode.agent.status import passwords_of, redact, redact_log
+from frrnode.agent.status import redact, redact_log
 from frrnode.api.loader import Resources
 from frrnode.errors import ConfigError, ConfigErrors, FrrError
 from frrnode.frr.reload import Applier, ApplyResult
@@ -55,9 +55,7 @@ class AgentState:
     desired_config: str | None = None
     applied_config: str | None = None
     node_config: NodeConfig | None = None
-    """The last valid desired config (its passwords are what status and logs must never show)."""
-    secrets: frozenset[str] = frozenset()
-    """Every password value the agent knows of (neighbors and Secrets): redacted everywhere."""
+    """The last valid desired config."""
     applied_generations: dict[str, str] = field(default_factory=dict)
     """`FRRConfiguration/ns/name` -> generation (or content hash) that the running config reflects."""
     pending_generations: dict[str, str] = field(default_factory=dict)
@@ -89,16 +87,6 @@ def _generation(obj: object) -> str:
     spec = getattr(obj, "spec", None)
     dump = spec.model_dump(mode="json", by_alias=True) if spec is not None else {}
     return "sha256:" + hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _secret_values(resources: Resources) -> frozenset[str]:
-    """Password values of every Secret, used or not: none may leak into status or logs."""
-    values: set[str] = set()
-    for secret in resources.secrets:
-        raw = secret.get("password")
-        if raw:
-            values.add(raw.decode(errors="replace"))
-    return frozenset(values)
 
 
 def _generations(resources: Resources, node: NodeConfig) -> dict[str, str]:
@@ -151,7 +139,7 @@ class Reconciler:
         return True
 
     def _conversion_failed(self, errors: list[ConfigError] | tuple[ConfigError, ...]) -> Outcome:
-        message = redact_log("failed: " + "; ".join(str(e) for e in errors), self.state.secrets)
+        message = redact_log("failed: " + "; ".join(str(e) for e in errors))
         self.state.last_conversion = Result(False, message, time.time())
         self.state.conversion_failures += 1
         log.error("configuration rejected, FRR keeps its last good config: %s", message)
@@ -161,14 +149,12 @@ class Reconciler:
         self.state.reconciles += 1
         if snapshot.resources is None:
             return self._conversion_failed(snapshot.errors)
-        self.state.secrets = self.state.secrets | _secret_values(snapshot.resources)
         try:
             node = build_node_config(snapshot.resources, self.settings)
         except ConfigErrors as exc:
             return self._conversion_failed(exc.errors)
         self.state.last_conversion = Result.success()
         self.state.node_config = node
-        self.state.secrets = self.state.secrets | passwords_of(node)
         text = self.render(node)
         self.state.desired_config = text
         self.state.pending_generations = _generations(snapshot.resources, node)
@@ -185,7 +171,7 @@ class Reconciler:
         try:
             result = self.applier.apply(text)
         except FrrError as exc:
-            message = redact(str(exc), self.state.secrets)
+            message = redact(str(exc))
             self.state.apply_failures += 1
             self.state.last_reload = Result(False, message, time.time())
             log.error("applying the configuration failed: %s", message)

@@ -6,7 +6,7 @@ Observers only read `AgentState` and FRR; they never change what the agent appli
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +75,6 @@ class StatusPublisher:
             self.metrics.update_snapshot(snapshot)
         if self.writer is None:
             return
-        self.writer.secrets = set(state.secrets)
         try:
             running = self.vtysh.running_config()
         except FrrError as exc:
@@ -86,7 +85,6 @@ class StatusPublisher:
             last_reload=state.last_reload,
             last_conversion=state.last_conversion,
             applied_generations=state.applied_generations,
-            secrets=state.secrets,
         )
         sessions = build_session_states(self.settings.node_name, snapshot, namespace=self.settings.namespace)
         self.writer.write(node_state, [] if snapshot.error and not snapshot.sessions else sessions)
@@ -98,16 +96,13 @@ def observers(
     status_dir: Path | None,
     metrics_address: str | None,
     ready: Callable[[], bool] | None = None,
-    secrets: Callable[[], Iterable[str]] | None = None,
 ) -> tuple[tuple[Observer, ...], Callable[[AgentState], None] | None, MetricsServer | None]:
     """The agent's observers and poll function, and the metrics server (not started).
 
-    `secrets` (e.g. `lambda: reconciler.state.secrets`) are scrubbed from every frrnode log
-    record from now on, together with FRR's `neighbor X password P` lines.
+    From now on FRR's secret arguments (`neighbor X password P` ...) are redacted from every
+    frrnode log record.
     """
     LOG_FILTER.attach()
-    if secrets is not None:
-        LOG_FILTER.add_source(secrets)
     metrics = AgentMetrics() if metrics_address else None
     publisher = StatusPublisher(settings, vtysh, status_dir, metrics)
     server = None

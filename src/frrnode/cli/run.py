@@ -59,7 +59,6 @@ def build_agent(
         status_dir=status_dir,
         metrics_address=metrics_address,
         ready=lambda: reconciler.state.ready,
-        secrets=lambda: reconciler.state.secrets,
     )
     return Agent(
         DirectorySource(config_dir, resync=resync),
