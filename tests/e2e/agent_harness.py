@@ -269,3 +269,53 @@ def agent_session(topo: LabTopology, workdir: Path, **kwargs: Any) -> Iterator[R
                 agent.wait_applied(since=since)
     finally:
         agent.stop()
+
+
+# ---------------------------------------------------------------- what the agent reports
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """Status code and body of GET `url` (an HTTP error is a result, not an exception)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in Prometheus text format, None if absent."""
+    import re
+
+    for line in text.splitlines():
+        m = re.match(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$", line)
+        if not m or m["name"] != name:
+            continue
+        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m["labels"] or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            return float(m["value"])
+    return None
+
+
+def status_files(status_dir: Path) -> tuple[dict[str, Any], dict[tuple[str, str], dict[str, Any]]]:
+    """(FRRNodeState status, {(vrf, peer): BGPSessionState status}) from a status directory."""
+    import yaml
+
+    node: dict[str, Any] = {}
+    sessions: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(status_dir.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text())
+        except FileNotFoundError:  # replaced between glob and read
+            continue
+        if not isinstance(data, dict):
+            continue
+        if data.get("kind") == "FRRNodeState":
+            node = data.get("status", {})
+        elif data.get("kind") == "BGPSessionState":
+            st = data.get("status", {})
+            sessions[(st.get("vrf", ""), st.get("peer", ""))] = st
+    return node, sessions

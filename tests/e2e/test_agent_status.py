@@ -264,14 +264,15 @@ def test_conflict_keeps_last_good_config_and_names_both_objects(
 BAD_RAW = "router bgp 64512\n  neighbor 1.2.3.4 no-such-keyword\n"
 
 
-def test_rejected_raw_snippet_keeps_previous_config_and_retries_with_backoff(
+def test_rejected_raw_snippet_names_its_object_and_is_not_retried_until_it_changes(
     topo: LabTopology, agent: RunningAgent, logs: Records
 ) -> None:
+    """FRR refuses a raw line: FRR keeps its config, the status and the log name the object and
+    the line, and the same config is not retried (it cannot succeed) until the input changes."""
     vtysh = Vtysh(topo.node.pathspace)
     agent.apply("good.yaml", frrconfig("good", neighbors(peer(R1, 64513))))
     before = vtysh.running_config()
     failures = agent.state.apply_failures
-    first_log = len(logs.lines)
 
     raw = "raw:\n  rawConfig: |\n" + "".join(f"    {line}\n" for line in BAD_RAW.splitlines())
     agent.write("raw.yaml", frrconfig("bad-raw", raw))
@@ -281,33 +282,33 @@ def test_rejected_raw_snippet_keeps_previous_config_and_retries_with_backoff(
         "the reload failure in lastReloadResult",
     )
     result = node_state(agent)["lastReloadResult"]
-    # FRR's own complaint about the snippet's line is in the result (upstream's e2e: "ERROR").
+    # FRR's own complaint about the snippet's line is in the result (upstream's e2e: "ERROR"),
+    # with the object and the line of its rawConfig.
     assert "no-such-keyword" in result and "ERROR" in result, result
+    assert "FRRConfiguration/frr-k8s-system/bad-raw spec.raw.rawConfig line 2" in result, result
     assert node_state(agent)["lastConversionResult"] == "success"
     assert vtysh.running_config() == before
     assert "1.2.3.4" not in vtysh.running_config()
+    errors = [line for line in logs.lines if "FRRConfiguration/frr-k8s-system/bad-raw" in line]
+    assert errors and "not retried until it changes" in errors[0], logs.lines[-5:]
 
-    # Retries: the same failure again, each time after twice the wait (1 s, 2 s, 4 s ...).
-    wait_until(lambda: agent.state.apply_failures >= failures + 3, 60, "two retries of the failed apply")
-    waits = [float(m) for line in logs.lines[first_log:] for m in re.findall(r"retrying in ([\d.]+)s", line)]
-    assert waits[:3] == [1.0, 2.0, 4.0], waits
-    assert len(waits) <= agent.state.apply_failures - failures + 1  # one wait per failure, no spin
-    assert vtysh.running_config() == before
-
+    # Not retried: no backoff loop, and an unrelated edit (same FRR config) does not retry it.
+    assert agent.state.apply_failures == failures + 1
+    time.sleep(3)
     since = agent.state.reconciles
-    agent.remove("raw.yaml")
-    agent.wait_applied(since=since)
-    wait_until(
-        lambda: node_state(agent).get("lastReloadResult") == "success",
-        POLLS,
-        "success after removing the snippet",
-    )
-    stopped = agent.state.apply_failures
-    assert "1.2.3.4" not in vtysh.running_config()
+    agent.write("noise.yaml", frrconfig("noise", "bgp: {}"))
+    wait_until(lambda: agent.state.reconciles > since, what="the pass for the unrelated edit")
+    assert agent.state.apply_failures == failures + 1
+    assert not [line for line in logs.lines if "retrying in" in line]
+
+    # Fixing the object retries at once and succeeds.
+    fixed = "raw:\n  rawConfig: |\n    router bgp 64512\n      neighbor 172.30.0.3 remote-as 64514\n"
+    agent.apply("raw.yaml", frrconfig("bad-raw", fixed))
+    wait_until(lambda: node_state(agent).get("lastReloadResult") == "success", POLLS, "success after the fix")
+    assert "neighbor 172.30.0.3 remote-as 64514" in vtysh.running_config()
     assert f"neighbor {R1} remote-as 64513" in vtysh.running_config()
     _, body = http_get(agent.metrics_url + "/metrics")
     assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
-    assert agent.state.apply_failures == stopped
 
 
 def test_session_state_follows_bgp_and_bfd(topo: LabTopology, agent: RunningAgent) -> None:

@@ -43,8 +43,15 @@ from typing import Protocol
 import yaml
 from pydantic import ValidationError
 
+from frrnode.agent.state import DaemonStatus
 from frrnode.api.core import ObjectMeta
-from frrnode.api.v1beta1 import BGPSessionState, BGPSessionStateStatus, FRRNodeState, FRRNodeStateStatus
+from frrnode.api.v1beta1 import (
+    BGPSessionState,
+    BGPSessionStateStatus,
+    FRRDaemonState,
+    FRRNodeState,
+    FRRNodeStateStatus,
+)
 from frrnode.files import write_atomic
 from frrnode.frr.state import SessionState, Snapshot
 
@@ -171,6 +178,9 @@ def build_node_state(
     last_reload: ResultLike | None = None,
     last_conversion: ResultLike | None = None,
     applied_generations: Mapping[str, str | int] | None = None,
+    daemons: Mapping[str, DaemonStatus] | None = None,
+    last_repair: ResultLike | None = None,
+    status_write_error: str | None = None,
 ) -> FRRNodeState:
     """The node's FRRNodeState. Results' messages are used verbatim (`success`, FRR's error,
     `failed: ...`), except that FRR's secret arguments are redacted (by position)."""
@@ -189,6 +199,18 @@ def build_node_state(
             last_reload_time=_rfc3339(last_reload.at) if last_reload else None,
             last_conversion_time=_rfc3339(last_conversion.at) if last_conversion else None,
             applied_generations={k: str(v) for k, v in sorted((applied_generations or {}).items())},
+            daemons={
+                name: FRRDaemonState(
+                    running=d.running,
+                    restarts=d.restarts,
+                    last_restart_time=_rfc3339(d.last_restart_at),
+                    down_since=_rfc3339(d.down_since),
+                )
+                for name, d in sorted((daemons or {}).items())
+            },
+            last_repair_result=text(last_repair) if last_repair is not None else None,
+            last_repair_time=_rfc3339(last_repair.at) if last_repair is not None else None,
+            status_write_error=status_write_error,
         ),
     )
 

@@ -19,8 +19,10 @@ from frrnode.agent.sources import DirectorySource
 from frrnode.cli import app
 from frrnode.cli.options import check_log_level, python_log_level
 from frrnode.cli.status import DEFAULT_STATUS_DIR
+from frrnode.frr.daemons import DaemonWatch, run_dir
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
+from frrnode.frr.repair import Repairer
 from frrnode.frr.vtysh import Vtysh
 from frrnode.pipeline import Settings
 
@@ -48,11 +50,24 @@ def build_agent(
     poll_interval: float = 5.0,
     resync: float = 30.0,
     verify_interval: float = 60.0,
+    watch_daemons: bool = True,
+    daemon_interval: float = 1.0,
 ) -> Agent:
-    """Wire a directory source, the reconciler, FRR and the status observers together."""
+    """Wire a directory source, the reconciler, FRR and the status observers together.
+
+    `watch_daemons`: look at FRR's daemons every `daemon_interval` seconds (pid files under
+    /var/run/frr/<pathspace>) and repair the config of one that was restarted.
+    """
     fallback = ReloadApplier(vtysh, workdir)
     applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
-    reconciler = Reconciler(settings, applier, verify_interval=verify_interval)
+    watch = DaemonWatch(run_dir(vtysh.pathspace), alive=vtysh.daemons) if watch_daemons else None
+    reconciler = Reconciler(
+        settings,
+        applier,
+        verify_interval=verify_interval,
+        watch=watch,
+        repairer=Repairer(vtysh, applier),
+    )
     observers, poll, server = wiring.observers(
         settings=settings,
         vtysh=vtysh,
@@ -68,6 +83,7 @@ def build_agent(
         poll=poll,
         poll_interval=poll_interval,
         services=(server,) if server is not None else (),
+        daemon_interval=daemon_interval,
     )
 
 
@@ -126,7 +142,9 @@ def run(
         Path | None, typer.Option("--workdir", help="Where rendered configs are written.")
     ] = None,
 ) -> None:
-    """Run the agent until SIGTERM/SIGINT: watch DIR, keep FRR on the merged config, report status."""
+    """Run the agent until SIGTERM/SIGINT: watch DIR, keep FRR on the merged config, report status.
+
+    SIGHUP re-reads DIR and checks FRR against it at once (merged and per daemon)."""
     logging.basicConfig(
         level=python_log_level(log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -160,11 +178,16 @@ def run(
         typer.echo(f"error: cannot serve metrics on {metrics_address}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
 
+    def _on_sighup() -> None:
+        log.info("SIGHUP received")
+        agent.resync()
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, _on_sighup)
         log.info("frrnode agent for node %s watching %s", node, config_dir)
         await agent.run(stop)
         log.info("stopped")

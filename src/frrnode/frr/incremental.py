@@ -511,6 +511,7 @@ class IncrementalApplier:
         self._applied: Context | None = None
         self._applied_text = ""
         self._host_lines = ""
+        self._unknown_reason = "first apply: FRR's state is unknown"
         self.last_fallback_reason: str | None = None
         """Why the last apply went through the fallback (None: it did not)."""
 
@@ -519,10 +520,12 @@ class IncrementalApplier:
         """The tree FRR runs as far as this applier knows (None: unknown, next apply falls back)."""
         return self._applied
 
-    def reset(self) -> None:
-        """Forget what FRR runs (e.g. FRR restarted): the next apply goes through the fallback."""
+    def reset(self, reason: str = "FRR's state is unknown") -> None:
+        """Forget what FRR runs (e.g. FRR restarted): the next apply goes through the fallback,
+        which diffs against FRR's real running config; `reason` is what the log says."""
         self._applied = None
         self._applied_text = ""
+        self._unknown_reason = reason
 
     def _prepare(self, config: str) -> str:
         # Same hostname/forwarding handling as ReloadApplier, with the host lines read once
@@ -533,7 +536,7 @@ class IncrementalApplier:
         start = time.monotonic()
         self.last_fallback_reason = None
         if self._applied is None:
-            return self._fallback(config, "first apply: FRR's state is unknown", start)
+            return self._fallback(config, self._unknown_reason, start)
         prepared = self._prepare(config)
         if prepared == self._applied_text:
             # Same text as last time (the agent re-applies on every resync): no parse, no diff.
@@ -589,6 +592,7 @@ class IncrementalApplier:
         try:
             result = self.fallback.apply(config)
         except FrrError:
+            self._unknown_reason = "the last apply failed: FRR's state is unknown"
             if restore_on_error and previous_text:
                 # Our partial batch is FRR's "previous" config now; put back the last good one.
                 try:

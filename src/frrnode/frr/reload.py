@@ -162,7 +162,11 @@ class ReloadApplier:
             if proc.returncode != 0:
                 errors = _reload_errors(proc.stdout + proc.stderr)
                 rollback = self._rollback(previous_config)
-                raise FrrError(f"frr-reload.py --reload failed (exit {proc.returncode}); {rollback}", errors)
+                raise FrrError(
+                    f"frr-reload.py --reload failed (exit {proc.returncode}); {rollback}",
+                    errors,
+                    permanent=_refused(proc.stdout + proc.stderr),
+                )
             previous, residual = residual, self.diff()
             if not residual or residual == previous:
                 break  # converged, or another reload would not change anything
@@ -187,6 +191,15 @@ class ReloadApplier:
         except FrrError as exc:
             return f"rolling back to the previous configuration failed: {exc}"
         return "the previous configuration was restored, with differences left"
+
+
+_REFUSED_RE = re.compile(r"^line \d+: |vtysh failed to process new configuration|^% ", re.MULTILINE)
+
+
+def _refused(output: str) -> bool:
+    """frr-reload.py failed because FRR refused a line of the config (not a timeout or a dead
+    daemon): the same config will fail again."""
+    return bool(_REFUSED_RE.search(_ANSI_RE.sub("", output)))
 
 
 def _reload_errors(output: str) -> str:
