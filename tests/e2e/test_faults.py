@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from agent_harness import (
+    NODE_YAML,
     RunningAgent,
     agent_session,
     bgp_table,
@@ -253,10 +255,14 @@ def test_bgpd_killed_and_restarted(
 
     frr.kill_daemon("bgpd")
     node = wait_reported_down(agent, "bgpd")
-    _, sessions = status_files(agent.status_dir)
+    sessions = wait_until(
+        lambda: all(s["bgpStatus"] == "Idle" for s in status_files(agent.status_dir)[1].values())
+        and status_files(agent.status_dir)[1],
+        what="the sessions reported down",
+    )
     assert set(sessions) == {("", R1), ("", R2)}, "session files must be kept while bgpd is dead"
     for st in sessions.values():
-        assert st["bgpStatus"] != "Established" and "bgpd is not running" in st["lastError"], st
+        assert "bgpd is not running" in st["lastError"], st
     body = scrape(agent)
     assert metric(body, "frrk8s_bgp_session_up", peer=R1, vrf="default") == 0
     assert metric(body, "frrk8s_bgp_session_up", peer=R2, vrf="default") == 0
@@ -437,3 +443,221 @@ def test_link_down_and_up(topo: LabTopology, agent: RunningAgent, tmp_path: Path
         lambda: metric(scrape(agent), "frrk8s_bgp_session_up", peer=R1, vrf="default") == 1,
         what="the session metric back to 1",
     )
+
+
+def test_raw_snippet_that_removed_config_is_undone_at_once(
+    topo: LabTopology, agent: RunningAgent, tmp_path: Path
+) -> None:
+    """Defect 6: a rawConfig `no router bgp 64512` removes the router; deleting that object
+    brings FRR back to the desired config at once, not at the periodic check (10 min here)."""
+    vtysh = Vtysh(topo.node.pathspace)
+    agent.write("metallb.yaml", ADVERTISE)
+    agent.apply("receive.yaml", receive("10.100.0.0/24"))
+    settle(agent, topo, "10.100.0.0/24", "10.100.1.0/24")
+    raw = frrconfig("remover", "raw:\n  rawConfig: |\n    no router bgp 64512\n")
+    agent.apply("remover.yaml", raw)
+    wait_until(lambda: "router bgp" not in vtysh.running_config(), what="the router removed by the snippet")
+
+    start = time.monotonic()
+    since = agent.state.reconciles
+    agent.remove("remover.yaml")
+    agent.wait_applied(since=since)
+    wait_until(
+        lambda: on_desired_config(agent, vtysh, tmp_path), timeout=RECOVERY_BOUND, what="the router back"
+    )
+    measured("raw snippet removing the router, then deleted: desired config back", time.monotonic() - start)
+    assert f"neighbor {R1} remote-as 64513" in vtysh.running_config()
+    settle(agent, topo, "10.100.0.0/24", "10.100.1.0/24")
+
+
+@pytest.fixture
+def full_status_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs at tmp_path/status (the agent's status directory), always unmounted."""
+    status = tmp_path / "status"
+    status.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "frrnode-test-status", str(status)], check=True)
+    try:
+        yield status
+    finally:
+        subprocess.run(["umount", "-l", str(status)], check=False)
+
+
+def fill(directory: Path) -> Path:
+    """Fill the filesystem of `directory` until ENOSPC; return the filler file."""
+    filler = directory / "filler"
+    with filler.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_full_status_filesystem(
+    topo: LabTopology, full_status_fs: Path, tmp_path: Path, logs: Records, frr: FrrInstance
+) -> None:
+    """The status filesystem fills up: one clear log line (not a traceback every poll), a
+    metric, and the agent keeps applying; once there is room, the status is current again."""
+    agent = RunningAgent(topo, tmp_path, poll_interval=1.0, metrics_address="127.0.0.1:0").start()
+    try:
+        agent.write("metallb.yaml", ADVERTISE)
+        agent.apply("receive.yaml", receive("10.100.0.0/24"))
+        settle(agent, topo, "10.100.0.0/24", "10.100.1.0/24")
+        wait_until(
+            lambda: status_files(agent.status_dir)[0].get("lastReloadResult") == "success", what="status"
+        )
+        filler = fill(full_status_fs)
+        first = len(logs.lines)
+
+        agent.apply("receive.yaml", receive("10.100.1.0/24"))  # the agent keeps managing FRR
+        settle(agent, topo, "10.100.1.0/24", "10.100.0.0/24")
+        wait_until(
+            lambda: (metric(scrape(agent), "frrnode_status_write_errors_total") or 0) >= 3,
+            what="three failed status writes",
+        )
+        lines = logs.lines[first:]
+        errors = [line for line in lines if "cannot write status files" in line and line.startswith("ERROR")]
+        assert len(errors) == 1, errors
+        assert "No space left on device" in errors[0]
+        assert not [line for line in lines if "Traceback" in line or "polling FRR state failed" in line]
+        node, _ = status_files(agent.status_dir)
+        assert "10.100.1.0/24" not in node["runningConfig"]  # stale, as the log said
+
+        filler.unlink()
+        wait_until(
+            lambda: "10.100.1.0/24" in status_files(agent.status_dir)[0].get("runningConfig", ""),
+            what="the status current again",
+        )
+        wait_until(
+            lambda: "statusWriteError" not in status_files(agent.status_dir)[0], what="no statusWriteError"
+        )
+        assert any("writable again" in line for line in logs.lines[first:])
+    finally:
+        for name in ("metallb.yaml", "receive.yaml"):
+            since = agent.state.reconciles
+            agent.remove(name)
+            agent.wait_applied(since=since)
+        agent.stop()
+
+
+class AgentProcess:
+    """`frrnode run` as its own process (so it can be killed -9), logging to a file."""
+
+    def __init__(self, topo: LabTopology, workdir: Path) -> None:
+        self.workdir = workdir
+        self.config_dir = workdir / "manifests"
+        self.status_dir = workdir / "status"
+        self.log_path = workdir / "agent.log"
+        self.cmd = [
+            sys.executable, "-m", "frrnode", "run",
+            "--config-dir", str(self.config_dir),
+            "--node", "node-a",
+            "--frr-pathspace", topo.node.pathspace,
+            "--frr-netns", topo.node.namespace,
+            "--status-dir", str(self.status_dir),
+            "--metrics-address", "127.0.0.1:0",
+            "--workdir", str(workdir / "work"),
+            "--poll-interval", "1",
+        ]  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> AgentProcess:
+        with self.log_path.open("a") as log:
+            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def alive(self) -> bool:
+        assert self.proc is not None and self.proc.poll() is None, f"the agent exited:\n{self.log()}"
+        return True
+
+    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def agent_process(topo: LabTopology, tmp_path: Path) -> Iterator[AgentProcess]:
+    agent = AgentProcess(topo, tmp_path)
+    agent.config_dir.mkdir()
+    (agent.config_dir / "node.yaml").write_text(NODE_YAML.format(name="node-a"))
+    try:
+        yield agent
+    finally:
+        agent.kill()
+        # Leave the node's FRR without BGP config for the next test.
+        for path in agent.config_dir.glob("*.yaml"):
+            if path.name != "node.yaml":
+                path.unlink()
+        agent.start()
+        try:
+            wait_until(
+                lambda: "router bgp" not in Vtysh(topo.node.pathspace).running_config(), what="cleanup"
+            )
+        finally:
+            agent.kill(signal.SIGTERM)
+
+
+def connections(topo: LabTopology) -> dict[str, tuple[int, int]]:
+    """(connectionsEstablished, connectionsDropped) of the node's sessions with r1 and r2."""
+    infos = {p: neighbor_info(topo.node, p) for p in (R1, R2)}
+    return {p: (i["connectionsEstablished"], i["connectionsDropped"]) for p, i in infos.items()}
+
+
+def test_agent_killed_and_restarted_keeps_sessions_and_sighup_resyncs(
+    topo: LabTopology, agent_process: AgentProcess, frr: FrrInstance
+) -> None:
+    """The agent is killed -9 and started again: FRR keeps running its config meanwhile, and
+    the new agent takes over without resetting a session. SIGHUP is logged and makes the agent
+    compare FRR with the manifests at once (it repairs a change made by hand)."""
+    agent = agent_process
+    (agent.config_dir / "metallb.yaml").write_text(ADVERTISE)
+    (agent.config_dir / "receive.yaml").write_text(receive("10.100.0.0/24"))
+    agent.start()
+    node_file = agent.status_dir / "frrnodestate-node-a.yaml"
+
+    def reload_time() -> str:
+        node, _ = status_files(agent.status_dir)
+        return str(node.get("lastReloadTime")) if node.get("lastReloadResult") == "success" else ""
+
+    wait_until(lambda: agent.alive() and reload_time(), timeout=60, what="the first apply in the status")
+    wait_until(lambda: established(topo, R1, R2), timeout=60, what="sessions with r1 and r2")
+    before = connections(topo)
+    running = Vtysh(topo.node.pathspace).running_config()
+    first = reload_time()
+
+    agent.kill()
+    assert "10.100.0.0/24" in kernel_routes(topo.node), "FRR keeps the routes without the agent"
+    time.sleep(1.5)  # the next agent's lastReloadTime (whole seconds) must differ
+    start = time.monotonic()
+    agent.start()
+    wait_until(
+        lambda: agent.alive() and reload_time() not in ("", first), timeout=60, what="the new agent's apply"
+    )
+    measured("agent kill -9 and restart: status current again", time.monotonic() - start)
+    assert connections(topo) == before, "the restarted agent reset a session"
+    assert Vtysh(topo.node.pathspace).running_config() == running
+    assert node_file.exists()
+
+    # By hand: remove the inbound filter's prefix-list entry. SIGHUP repairs it at once (the
+    # periodic check would take a minute).
+    Vtysh(topo.node.pathspace).configure("no ip prefix-list 172.30.0.2-inpl-ipv4 seq 1 permit 10.100.0.0/24")
+    assert "10.100.0.0/24" not in Vtysh(topo.node.pathspace).running_config()
+    assert agent.proc is not None
+    agent.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "SIGHUP received" in agent.log(), what="SIGHUP in the log")
+    wait_until(
+        lambda: (
+            "172.30.0.2-inpl-ipv4 seq 1 permit 10.100.0.0/24" in Vtysh(topo.node.pathspace).running_config()
+        ),
+        timeout=15,
+        what="the prefix-list entry back after SIGHUP",
+    )
+    wait_until(lambda: "drift repaired" in agent.log(), what="the repair in the log")
+    assert agent.alive()
+    assert "Traceback" not in agent.log()

@@ -254,13 +254,14 @@ class Reconciler:
     def apply(self, text: str, node: NodeConfig | None = None, periodic: bool = False) -> Outcome:
         state = self.state
         first = state.applied_config is None
-        raw = bool(node is not None and node.raw) or self._applied_raw
         if periodic:
             self._reset("periodic check against FRR's running config")
-        elif raw:
-            # A snippet may remove or change what the rendered config holds (`no router bgp`),
-            # so the applier's memory of what FRR runs is unreliable: diff against FRR itself.
-            self._reset("raw snippets involved: diffing against FRR's running config")
+        elif self._applied_raw:
+            # The applied config had raw snippets, which may have removed or changed what the
+            # rendered part holds (`no router bgp 64512`): the applier's memory of what FRR runs
+            # is unreliable, so diff against FRR itself (defect 6: deleting such a snippet must
+            # bring the router back at once, not at the periodic check).
+            self._reset("the applied config had raw snippets: diffing against FRR's running config")
         self._force_verify = False
         try:
             result = self.applier.apply(text)

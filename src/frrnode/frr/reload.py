@@ -168,7 +168,7 @@ class ReloadApplier:
                     permanent=_refused(proc.stdout + proc.stderr),
                 )
             previous, residual = residual, self.diff()
-            if not residual or residual == previous:
+            if not residual or residual == previous or _repeated_negations(residual, previous):
                 break  # converged, or another reload would not change anything
         return ApplyResult(True, self.method, time.monotonic() - start, "\n".join(diff), tuple(residual))
 
@@ -191,6 +191,13 @@ class ReloadApplier:
         except FrrError as exc:
             return f"rolling back to the previous configuration failed: {exc}"
         return "the previous configuration was restored, with differences left"
+
+
+def _repeated_negations(residual: list[str], previous: list[str]) -> bool:
+    """Only `no ...` commands are left, and the last reload ran them already: FRR never shows
+    a `no X` it executed (e.g. a raw `no router bgp 64512`), and running it again would fail
+    (`% Can't find BGP instance`)."""
+    return all(line.startswith("+ no ") and line in previous for line in residual)
 
 
 _REFUSED_RE = re.compile(r"^line \d+: |vtysh failed to process new configuration|^% ", re.MULTILINE)

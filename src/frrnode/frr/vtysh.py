@@ -95,10 +95,15 @@ class Vtysh:
         return self._exec(args, "; ".join(commands))
 
     def json(self, command: str) -> Any:
-        """Run one `show ... json` command and parse its output."""
+        """Run one `show ... json` command and parse its output.
+
+        FRR answers `{}` or `[]` when there is nothing to show; no output at all means the
+        daemon that owns the command is not running (vtysh still exits 0): an error."""
         out = self.run(command)
+        if not out.strip():
+            raise FrrError(f"no answer to {command!r}: the FRR daemon that serves it is not running")
         try:
-            return json.loads(out) if out.strip() else {}
+            return json.loads(out)
         except json.JSONDecodeError as exc:
             raise FrrError(f"vtysh returned invalid JSON for {command!r}: {exc}", out[:2000]) from exc
 
