@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from frrnode.agent.reconcile import Agent, AgentState
+from frrnode.agent.runner import Agent
+from frrnode.agent.state import AgentState
 from frrnode.cli.run import build_agent
 from frrnode.frr.vtysh import Vtysh
 from frrnode.lab.topology import LabRouter, LabTopology

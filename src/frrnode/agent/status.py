@@ -1,7 +1,7 @@
 """Status objects (FRRNodeState, BGPSessionState) and the embedded-mode status files.
 
 Built from plain inputs: the node name, FRR's running config, the last reload/conversion
-results (anything with `ok`, `message`, `at`, like `agent.reconcile.Result`) and a
+results (anything with `ok`, `message`, `at`, like `agent.state.Result`) and a
 `frr.state.Snapshot`. The wire shape is upstream's (spec §1.3, §1.4, §7) plus documented,
 additive fields:
 
@@ -157,7 +157,7 @@ StatusObject = FRRNodeState | BGPSessionState
 
 
 class ResultLike(Protocol):
-    """A step's outcome; `agent.reconcile.Result` fits."""
+    """A step's outcome; `agent.state.Result` fits."""
 
     @property
     def ok(self) -> bool: ...

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from frrnode.agent.metrics import AgentMetrics, MetricsServer
-from frrnode.agent.reconcile import AgentState, Observer
+from frrnode.agent.runner import Observer
 from frrnode.agent.sessions import desired_sessions, with_missing_down
+from frrnode.agent.state import AgentState
 from frrnode.agent.status import LOG_FILTER, StatusWriter, build_node_state, build_session_states
 from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.errors import FrrError

@@ -14,7 +14,8 @@ import typer
 
 from frrnode.agent import wiring
 from frrnode.agent.metrics import DEFAULT_METRICS_ADDRESS, parse_address
-from frrnode.agent.reconcile import Agent, Reconciler
+from frrnode.agent.reconcile import Reconciler
+from frrnode.agent.runner import Agent
 from frrnode.agent.sources import DirectorySource
 from frrnode.cli import app
 from frrnode.cli.options import check_log_level, python_log_level
