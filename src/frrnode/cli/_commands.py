@@ -1,3 +1,3 @@
 """Imports every command module so that its commands are registered on the app."""
 
-from frrnode.cli import config, demo, lab, run, status  # noqa: F401
+from frrnode.cli import config, demo, diff, lab, run, status  # noqa: F401

@@ -142,6 +142,42 @@ def _parse_labels(values: list[str]) -> dict[str, str]:
     return labels
 
 
+def desired_text(
+    paths: list[Path],
+    node: str,
+    node_label: list[str] | None,
+    hostname: str | None,
+    always_block: list[str] | None,
+    log_level: str,
+    namespace: str,
+    no_ipv4: bool,
+) -> str:
+    """The FRR config NODE would run for the manifests in PATHS (prints the errors and exits 1
+    when they do not convert)."""
+    from frrnode.frr.render import render_config
+
+    resources = _load(paths, namespace)
+    labels = _parse_labels(node_label or [])
+    blocks: list[str] = []
+    for item in always_block or []:
+        blocks += [c.strip() for c in item.split(",") if c.strip()]
+    settings = Settings(
+        node_name=node,
+        hostname=hostname,
+        namespace=namespace,
+        always_block=tuple(blocks),
+        log_level=log_level,
+        node_labels=labels or None,
+        node_has_ipv4=not no_ipv4,
+    )
+    try:
+        node_config = build_node_config(resources, settings)
+    except ConfigErrors as exc:
+        _print_errors(exc.errors, resources)
+        raise typer.Exit(1) from None
+    return render_config(node_config)
+
+
 @app.command()
 def render(
     paths: PathsArg,
@@ -168,28 +204,7 @@ def render(
     ] = False,
 ) -> None:
     """Print the FRR configuration that NODE would run for the manifests in PATHS."""
-    from frrnode.frr.render import render_config
-
-    resources = _load(paths, namespace)
-    labels = _parse_labels(node_label or [])
-    blocks: list[str] = []
-    for item in always_block or []:
-        blocks += [c.strip() for c in item.split(",") if c.strip()]
-    settings = Settings(
-        node_name=node,
-        hostname=hostname,
-        namespace=namespace,
-        always_block=tuple(blocks),
-        log_level=log_level,
-        node_labels=labels or None,
-        node_has_ipv4=not no_ipv4,
-    )
-    try:
-        node_config = build_node_config(resources, settings)
-    except ConfigErrors as exc:
-        _print_errors(exc.errors, resources)
-        raise typer.Exit(1) from None
-    text = render_config(node_config)
+    text = desired_text(paths, node, node_label, hostname, always_block, log_level, namespace, no_ipv4)
     if check:
         from frrnode.frr.vtysh import Vtysh
 
