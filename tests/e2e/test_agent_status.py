@@ -483,6 +483,11 @@ def test_counts_agree_across_status_routes_and_metrics(topo: LabTopology, agent:
     rows = [row for t in tables for row in t["routes"]]
     assert {r["prefix"] for r in rows if r["received"]} == sent
     assert {r["prefix"] for r in rows if r["accepted"]} == allowed
+    # ... and says why the others were not accepted: the filter, or the AS-path loop check.
+    why = {r["prefix"]: r.get("notAcceptedBecause") for r in rows}
+    assert "toReceive.allowed" in why["10.100.1.0/24"] and "toReceive.allowed" in why["fd00:101::/64"]
+    assert why["192.0.2.10/32"].startswith("AS-path loop") and "64512" in why["192.0.2.10/32"]
+    assert all(why[p] is None for p in allowed)
 
     def in_kernel() -> set[str]:
         tables = json.loads(frrnode_cli(*routes_args, "--json").stdout)

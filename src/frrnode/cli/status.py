@@ -28,6 +28,8 @@ from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState, FRRNodeStateStatu
 from frrnode.cli import app
 from frrnode.errors import FrrError
 from frrnode.frr import state
+from frrnode.frr.policy import why_not_accepted
+from frrnode.frr.tree import Context, parse_config
 from frrnode.frr.vtysh import Vtysh
 
 DEFAULT_STATUS_DIR = Path(os.environ.get("FRRNODE_STATUS_DIR", "/run/frrnode/status"))
@@ -239,8 +241,11 @@ def read_kernel_routes(netns: str | None = None, vrf: str = "") -> dict[str, lis
     return out
 
 
-def routes_rows(nr: state.NeighborRoutes, kernel: dict[str, list[str]] | None) -> list[dict[str, Any]]:
-    """One row per prefix: received / accepted / in the kernel, with next hops."""
+def routes_rows(
+    nr: state.NeighborRoutes, kernel: dict[str, list[str]] | None, running: Context | None = None
+) -> list[dict[str, Any]]:
+    """One row per prefix: received / accepted / in the kernel, with next hops; for a route
+    received but not accepted, why (`running`: FRR's parsed running config, for the filter)."""
     received = {r.prefix: r for r in nr.received or ()}
     accepted = {r.prefix: r for r in nr.accepted}
     rows = []
@@ -257,6 +262,10 @@ def routes_rows(nr: state.NeighborRoutes, kernel: dict[str, list[str]] | None) -
                 "kernelNextHops": (kernel or {}).get(_normalize(prefix), []),
             }
         )
+        if prefix in received and prefix not in accepted:
+            rows[-1]["notAcceptedBecause"] = why_not_accepted(
+                running or Context(""), nr.route_map_in, prefix, route.as_path, nr.local_as
+            )
     return rows
 
 
@@ -288,6 +297,7 @@ def routes_command(
         else:
             peers = [neighbor]
         tables = [nr for p in peers for nr in state.read_routes(vtysh, p, vrf)]
+        running = parse_config(vtysh.running_config())
     except LookupError as exc:
         _err.print(f"[red]error[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
@@ -306,7 +316,7 @@ def routes_command(
                 "peer": nr.peer,
                 "family": nr.family,
                 "receivedKnown": nr.received is not None,
-                "routes": routes_rows(nr, kernel),
+                "routes": routes_rows(nr, kernel, running),
                 **({"advertised": [r.prefix for r in nr.advertised]} if advertised else {}),
             }
             for nr in tables
@@ -315,16 +325,21 @@ def routes_command(
         return
     for nr in tables:
         title = f"{escape(nr.peer)} [dim]vrf {escape(nr.vrf or 'default')} {escape(nr.family)}[/]"
-        t = Table(title=title, title_justify="left")
+        t = Table(
+            title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+        )
+        rows = routes_rows(nr, kernel, running)
         for col in ("prefix", "next hop", "received", "accepted", "kernel"):
-            t.add_column(col)
-        for row in routes_rows(nr, kernel):
+            t.add_column(col, no_wrap=True)
+        t.add_column("why not accepted", overflow="fold", min_width=10)
+        for row in rows:
             t.add_row(
                 escape(row["prefix"]),
                 escape(", ".join(row["nextHops"])),
                 _mark(row["received"]),
                 _mark(row["accepted"]),
                 _mark(row["kernel"]),
+                escape(row.get("notAcceptedBecause", "")),
             )
         _out.print(t)
         if nr.received is None:
