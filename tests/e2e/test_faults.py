@@ -253,8 +253,10 @@ def test_bgpd_killed_and_restarted(
     agent.apply("receive.yaml", receive("10.100.0.0/24"))
     settle(agent, topo, "10.100.0.0/24", "10.100.1.0/24")
 
+    killed = time.monotonic()
     frr.kill_daemon("bgpd")
     node = wait_reported_down(agent, "bgpd")
+    measured("bgpd kill -9: the status file says so", time.monotonic() - killed)
     sessions = wait_until(
         lambda: all(s["bgpStatus"] == "Idle" for s in status_files(agent.status_dir)[1].values())
         and status_files(agent.status_dir)[1],
