@@ -108,6 +108,7 @@ def test_without_visible_processes_liveness_comes_from_vtysh(tmp_path: Path) -> 
     for d, pid in (("zebra", 999_999_001), ("bgpd", 999_999_002)):
         (tmp_path / f"{d}.pid").write_text(f"{pid}\n")
     watch = DaemonWatch(tmp_path, daemons=("zebra", "bgpd"), alive=lambda: answering)
+    watch.alive_interval = 0.0
     watch.check()
     assert watch.down == ()
     answering.discard("bgpd")
@@ -122,3 +123,19 @@ def test_without_visible_processes_liveness_comes_from_vtysh(tmp_path: Path) -> 
 
     watch.alive = unreachable
     assert set(watch.check().died) == {"zebra", "bgpd"}
+
+
+def test_without_visible_processes_vtysh_is_not_asked_every_second(tmp_path: Path) -> None:
+    asked: list[int] = []
+
+    def alive() -> set[str]:
+        asked.append(1)
+        return {"bgpd"}
+
+    (tmp_path / "bgpd.pid").write_text("999999001\n")
+    watch = DaemonWatch(tmp_path, daemons=("bgpd",), alive=alive)
+    for _ in range(5):
+        watch.check()
+    assert len(asked) == 1
+    (tmp_path / "bgpd.pid").write_text("999999002\n")  # a new pid file: asked again at once
+    assert watch.check().restarted == ("bgpd",) and len(asked) == 2

@@ -16,6 +16,7 @@ modification time stand in for the start time; liveness then comes from `show da
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,10 @@ class DaemonWatch:
         self._checked = False
         self._visible = False
         """Set once /proc showed one of the daemons: from then on /proc is the truth."""
+        self.alive_interval = 5.0
+        """Without /proc, `alive` (a vtysh process) is asked at most this often; a daemon that
+        rewrites its pid file (a restart) is still seen at every check."""
+        self._answering: tuple[float, set[str]] | None = None
 
     @property
     def processes(self) -> Mapping[str, DaemonProcess | None]:
@@ -129,14 +134,26 @@ class DaemonWatch:
             self._visible = True
         if self._visible or self.alive is None:
             return procs if self._visible else {d: DaemonProcess(*f) if f else None for d, f in files.items()}
-        try:
-            answering = set(self.alive())
-        except Exception:  # FRR unreachable: none of them answers
-            answering = set()
+        answering = self._ask_alive(files)
         out: dict[str, DaemonProcess | None] = {}
         for daemon, f in files.items():
             out[daemon] = (DaemonProcess(*f) if f else DaemonProcess(0, 0)) if daemon in answering else None
         return out
+
+    def _ask_alive(self, files: Mapping[str, tuple[int, int] | None]) -> set[str]:
+        assert self.alive is not None
+        now = time.monotonic()
+        changed = any(
+            f is not None and (before := self._seen.get(d)) is not None and DaemonProcess(*f) != before
+            for d, f in files.items()
+        )
+        if self._answering is None or changed or now - self._answering[0] >= self.alive_interval:
+            try:
+                answering = set(self.alive())
+            except Exception:  # FRR unreachable: none of them answers
+                answering = set()
+            self._answering = (now, answering)
+        return self._answering[1]
 
     def check(self) -> DaemonEvents:
         """Read the daemons; report deaths and restarts since the previous call (none at the
