@@ -160,3 +160,13 @@ def test_after_raw_snippets_the_applier_diffs_against_frr() -> None:
     assert applier.resets == []  # adding a snippet: the applier's memory is still right
     rec.reconcile(snapshot())  # the snippet is gone: what did it remove? ask FRR
     assert applier.resets and "raw snippets" in applier.resets[-1]
+
+
+def test_periodic_check_is_named_so_not_first_apply() -> None:
+    watch, applier, repairer = FakeWatch(), FakeApplier(), FakeRepairer()
+    rec = Reconciler(SETTINGS, applier, verify_interval=0.0, watch=watch, repairer=repairer)  # type: ignore[arg-type]
+    rec.reconcile(snapshot())
+    applied = len(applier.applied)
+    rec.reconcile(snapshot())  # unchanged, but the check is due
+    assert len(applier.applied) == applied + 1
+    assert applier.resets[-1] == "periodic check against FRR's running config"
