@@ -32,8 +32,9 @@ What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
   while applying, the fallback reconciles, and if that fails too the last applied config is
   put back with the fallback before the error is raised.
 
-FRR restarts are not detected here: the agent calls `reset()` (or the verify loop does) so
-the next apply goes through the fallback.
+FRR restarts are not detected here: the agent watches the daemons (frr/daemons.py), repairs
+a restarted one (frr/repair.py) and calls `reset(reason)` so that the next apply goes through
+the fallback, as its periodic check and configs with raw snippets do.
 
 After a delta, every neighbor whose inbound policy changed (its `-in` route-map, or a
 prefix-list that route-map matches) gets `clear bgp [vrf V] <peer> soft in`, and `soft out`
