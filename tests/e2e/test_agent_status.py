@@ -10,13 +10,9 @@ the node's FRR itself. Status changes are waited for (poll_interval 1 s), never 
 from __future__ import annotations
 
 import json
-import logging
-import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +20,14 @@ from typing import Any
 import pytest
 import yaml
 from agent_harness import (
+    Records,
     RunningAgent,
     agent_session,
+    captured_logs,
     frrconfig,
+    http_get,
     lab_session,
+    metric,
     vtysh_config,
     vtysh_json,
     wait_until,
@@ -117,29 +117,6 @@ def advertised_by(router: LabRouter, neighbor: str) -> set[str]:
     return out
 
 
-def http_get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
-
-
-def metric(text: str, name: str, **labels: str) -> float | None:
-    """The value of one sample in Prometheus text format, None if absent."""
-    for line in text.splitlines():
-        m = _SAMPLE.match(line)
-        if not m or m["name"] != name:
-            continue
-        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m["labels"] or ""))
-        if all(got.get(k) == v for k, v in labels.items()):
-            return float(m["value"])
-    return None
-
-
 def scrape(agent: RunningAgent, *series: tuple[str, dict[str, str]]) -> list[float | None]:
     """Values of several series from one /metrics scrape."""
     code, body = http_get(agent.metrics_url + "/metrics")
@@ -161,18 +138,6 @@ def frrnode_cli(*args: str) -> subprocess.CompletedProcess[str]:
 # ---------------------------------------------------------------- fixtures
 
 
-class Records(logging.Handler):
-    """Every log record of the process (the agent runs in a thread of it), formatted."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture(scope="module")
 def topo() -> Iterator[LabTopology]:
     yield from lab_session("su")
@@ -180,15 +145,7 @@ def topo() -> Iterator[LabTopology]:
 
 @pytest.fixture
 def logs() -> Iterator[Records]:
-    root = logging.getLogger()
-    handler, level = Records(), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+    yield from captured_logs()
 
 
 @pytest.fixture
@@ -397,7 +354,7 @@ def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: Running
     try:
         agent.write("secret.yaml", secret("r1-password", SECRET_PW))
         # An unrelated Secret with a short value: redaction is by position, so it alters nothing.
-        agent.write("secret-one.yaml", secret("one", "\"1\""))  # a YAML string
+        agent.write("secret-one.yaml", secret("one", '"1"'))  # a YAML string
         agent.apply(
             "pw.yaml",
             frrconfig("pw", neighbors(peer(R1, 64513, "      passwordSecret:\n        name: r1-password\n"))),

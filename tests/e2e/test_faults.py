@@ -14,7 +14,6 @@ Peers: r1 (AS 64513, announces 10.100.0.0/24 and 10.100.1.0/24, BFD configured) 
 
 from __future__ import annotations
 
-import logging
 import signal
 import subprocess
 import sys
@@ -25,9 +24,11 @@ from pathlib import Path
 import pytest
 from agent_harness import (
     NODE_YAML,
+    Records,
     RunningAgent,
     agent_session,
     bgp_table,
+    captured_logs,
     frrconfig,
     http_get,
     kernel_routes,
@@ -107,20 +108,6 @@ bgp:
     )
 
 
-class Records(logging.Handler):
-    """Every log record of the process (the agent runs in a thread of it), formatted."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-        if record.exc_info:
-            self.lines.append("Traceback: " + repr(record.exc_info[1]))
-
-
 @pytest.fixture(scope="module")
 def topo() -> Iterator[LabTopology]:
     yield from lab_session("fx")
@@ -128,15 +115,7 @@ def topo() -> Iterator[LabTopology]:
 
 @pytest.fixture
 def logs() -> Iterator[Records]:
-    root = logging.getLogger()
-    handler, level = Records(), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+    yield from captured_logs()
 
 
 @pytest.fixture
@@ -258,8 +237,10 @@ def test_bgpd_killed_and_restarted(
     node = wait_reported_down(agent, "bgpd")
     measured("bgpd kill -9: the status file says so", time.monotonic() - killed)
     sessions = wait_until(
-        lambda: all(s["bgpStatus"] == "Idle" for s in status_files(agent.status_dir)[1].values())
-        and status_files(agent.status_dir)[1],
+        lambda: (
+            all(s["bgpStatus"] == "Idle" for s in status_files(agent.status_dir)[1].values())
+            and status_files(agent.status_dir)[1]
+        ),
         what="the sessions reported down",
     )
     assert set(sessions) == {("", R1), ("", R2)}, "session files must be kept while bgpd is dead"

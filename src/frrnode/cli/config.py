@@ -178,27 +178,33 @@ def desired_text(
     return render_config(node_config)
 
 
+# The options that decide a node's config, shared by `render` and `diff`.
+NodeOpt = Annotated[str, typer.Option("--node", help="Node name (its Node object's labels are used).")]
+NodeLabelOpt = Annotated[
+    list[str] | None, typer.Option("--node-label", help="KEY=VALUE label of the node (repeatable).")
+]
+AlwaysBlockOpt = Annotated[
+    list[str] | None, typer.Option("--always-block", help="CIDR denied from every neighbor (repeatable).")
+]
+LogLevelOpt = Annotated[
+    str,
+    typer.Option(help="frr-k8s log level (all, debug, info, warn, error, none).", callback=check_log_level),
+]
+NoIpv4Opt = Annotated[
+    bool, typer.Option("--no-ipv4", help="The node has no IPv4 address: router ids from the hostname.")
+]
+
+
 @app.command()
 def render(
     paths: PathsArg,
-    node: Annotated[str, typer.Option("--node", help="Node name (its Node object's labels are used).")],
-    node_label: Annotated[
-        list[str] | None, typer.Option("--node-label", help="KEY=VALUE label of the node (repeatable).")
-    ] = None,
+    node: NodeOpt,
+    node_label: NodeLabelOpt = None,
     hostname: Annotated[str | None, typer.Option(help="FRR hostname (default: the node name).")] = None,
-    always_block: Annotated[
-        list[str] | None, typer.Option("--always-block", help="CIDR denied from every neighbor (repeatable).")
-    ] = None,
-    log_level: Annotated[
-        str,
-        typer.Option(
-            help="frr-k8s log level (all, debug, info, warn, error, none).", callback=check_log_level
-        ),
-    ] = "info",
+    always_block: AlwaysBlockOpt = None,
+    log_level: LogLevelOpt = "info",
     namespace: NamespaceOpt = DEFAULT_NAMESPACE,
-    no_ipv4: Annotated[
-        bool, typer.Option("--no-ipv4", help="The node has no IPv4 address: router ids from the hostname.")
-    ] = False,
+    no_ipv4: NoIpv4Opt = False,
     check: Annotated[
         bool, typer.Option("--check", help="Also check the result with `vtysh --dryrun`.")
     ] = False,

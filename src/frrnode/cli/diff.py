@@ -20,8 +20,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from frrnode.cli import app
-from frrnode.cli.config import NamespaceOpt, PathsArg, desired_text
-from frrnode.cli.options import check_log_level
+from frrnode.cli.config import (
+    AlwaysBlockOpt,
+    LogLevelOpt,
+    NamespaceOpt,
+    NodeLabelOpt,
+    NodeOpt,
+    NoIpv4Opt,
+    PathsArg,
+    desired_text,
+)
 from frrnode.errors import FrrError
 from frrnode.frr.incremental import UnsupportedChange, plan_config_delta
 from frrnode.frr.reload import ReloadApplier, carry_over_host_lines
@@ -34,25 +42,14 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 @app.command("diff")
 def diff_command(
     paths: PathsArg,
-    node: Annotated[str, typer.Option("--node", help="Node name (its Node object's labels are used).")],
+    node: NodeOpt,
     pathspace: Annotated[str | None, typer.Option("--pathspace", help="FRR instance (vtysh -N).")] = None,
-    node_label: Annotated[
-        list[str] | None, typer.Option("--node-label", help="KEY=VALUE label of the node (repeatable).")
-    ] = None,
+    node_label: NodeLabelOpt = None,
     hostname: Annotated[str | None, typer.Option(help="FRR hostname (default: this host's name).")] = None,
-    always_block: Annotated[
-        list[str] | None, typer.Option("--always-block", help="CIDR denied from every neighbor (repeatable).")
-    ] = None,
-    log_level: Annotated[
-        str,
-        typer.Option(
-            help="frr-k8s log level (all, debug, info, warn, error, none).", callback=check_log_level
-        ),
-    ] = "info",
+    always_block: AlwaysBlockOpt = None,
+    log_level: LogLevelOpt = "info",
     namespace: NamespaceOpt = DEFAULT_NAMESPACE,
-    no_ipv4: Annotated[
-        bool, typer.Option("--no-ipv4", help="The node has no IPv4 address: router ids from the hostname.")
-    ] = False,
+    no_ipv4: NoIpv4Opt = False,
 ) -> None:
     """Print the FRR commands that applying PATHS on NODE would send to the running FRR."""
     try:
