@@ -135,10 +135,19 @@ def test_permanent_refusal_is_not_retried_until_the_input_changes() -> None:
     assert rec.reconcile(bad).called_frr is True
 
 
-def test_transient_failure_asks_for_a_retry() -> None:
+def test_transient_failure_asks_for_a_retry_and_claims_no_version() -> None:
     rec, _, applier, _ = reconciler()
     applier.fail = FrrError("vtysh timed out after 30.0s")
     assert rec.reconcile(snapshot(asn=65002)).retry
+    assert rec.state.applied_generations == {}  # FRR may be half-way
+
+
+def test_refusal_before_anything_was_sent_keeps_the_running_version() -> None:
+    rec, _, applier, _ = reconciler()
+    running = dict(rec.state.applied_generations)
+    applier.fail = FrrError("FRR rejected the configuration x (vtysh --dryrun exit 2)", "", permanent=True)
+    rec.reconcile(snapshot(asn=65002))
+    assert rec.state.applied_generations == running
 
 
 def test_restart_while_the_desired_config_is_refused_restores_the_last_good_one() -> None:

@@ -61,6 +61,13 @@ def _generations(resources: Resources, node: NodeConfig) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def _frr_unchanged(exc: FrrError) -> bool:
+    """The failed apply left FRR on its previous config: the grammar check refused it before
+    anything was sent, or frr-reload.py's rollback put the previous config back."""
+    text = str(exc)
+    return "vtysh --dryrun" in text or "the previous configuration was restored" in text
+
+
 def _drift_lines(result: ApplyResult) -> list[str]:
     """The `+ line` / `- line` changes frr-reload.py made, minus those it always shows (values
     FRR never displays, left in `residual`): what really differed from FRR's running config."""
@@ -236,6 +243,9 @@ class Reconciler:
         state = self.state
         state.apply_failures += 1
         state.last_reload = Result.failure(message)
+        if not _frr_unchanged(exc):
+            # FRR may be half-way between two versions: claim none until an apply succeeds.
+            state.applied_generations = {}
         if exc.permanent:
             state.rejected_config = text
             log.error(
