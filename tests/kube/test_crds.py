@@ -50,6 +50,10 @@ EXTENSIONS = {
         "status.lastConversionTime",
         "status.appliedGenerations",
         "status.notes",
+        "status.daemons",
+        "status.lastRepairResult",
+        "status.lastRepairTime",
+        "status.statusWriteError",
     },
 }
 
@@ -178,3 +182,4 @@ def test_every_model_field_is_in_the_crd() -> None:
 
     assert sorted(neighbor["properties"]) == sorted(f.alias or n for n, f in Neighbor.model_fields.items())
     assert set(root["properties"]) == {f.alias or n for n, f in FRRConfiguration.model_fields.items()}
+

@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import AsyncIterator
 
-from frrnode.agent.reconcile import Agent, AgentState, Reconciler
+from frrnode.agent.reconcile import Reconciler
+from frrnode.agent.runner import Agent
 from frrnode.agent.sources import Snapshot
+from frrnode.agent.state import AgentState
 from frrnode.errors import ConfigError
 from frrnode.frr.reload import ApplyResult
 from frrnode.pipeline import Settings

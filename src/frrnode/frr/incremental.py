@@ -20,9 +20,10 @@ no `no` is sent for those, so a route-map swap never leaves a neighbor unfiltere
 and a remote-as change does not delete the neighbor.
 
 What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
-- the first apply, and any apply after `reset()` or a failed apply (FRR's state is unknown),
-  unless FRR runs nothing but host lines (a fresh or restarted FRR: the whole config is then
-  one delta from empty, see `_cold_start`);
+- the first apply, and any apply after `reset(reason)` or a failed apply (FRR's state is
+  unknown), unless FRR runs nothing but host lines (a fresh or restarted FRR: the whole config
+  is then one delta from empty, see `_cold_start`, which is the same diff against FRR's real
+  running config that frr-reload.py would make);
 - a router whose ASN changes for the same VRF (needs `no router bgp` + rebuild), and removing
   the default router while VRF routers remain;
 - any change inside a context the differ does not model: everything except top-level lines,
@@ -34,8 +35,9 @@ What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
   while applying, the fallback reconciles, and if that fails too the last applied config is
   put back with the fallback before the error is raised.
 
-FRR restarts are not detected here: the agent calls `reset()` (or the verify loop does) so
-the next apply goes through the fallback.
+FRR restarts are not detected here: the agent watches the daemons (frr/daemons.py), repairs
+a restarted one (frr/repair.py) and calls `reset(reason)` so that the next apply goes through
+the fallback, as its periodic check and configs with raw snippets do.
 
 After a delta, every neighbor whose inbound policy changed (its `-in` route-map, or a
 prefix-list that route-map matches) gets `clear bgp [vrf V] <peer> soft in`, and `soft out`
@@ -544,6 +546,7 @@ class IncrementalApplier:
         self._applied: Context | None = None
         self._applied_text = ""
         self._host_lines = ""
+        self._unknown_reason = "first apply: FRR's state is unknown"
         self.last_fallback_reason: str | None = None
         """Why the last apply went through the fallback (None: it did not)."""
 
@@ -552,10 +555,12 @@ class IncrementalApplier:
         """The tree FRR runs as far as this applier knows (None: unknown, next apply falls back)."""
         return self._applied
 
-    def reset(self) -> None:
-        """Forget what FRR runs (e.g. FRR restarted): the next apply goes through the fallback."""
+    def reset(self, reason: str = "FRR's state is unknown") -> None:
+        """Forget what FRR runs (e.g. FRR restarted): the next apply goes through the fallback,
+        which diffs against FRR's real running config; `reason` is what the log says."""
         self._applied = None
         self._applied_text = ""
+        self._unknown_reason = reason
 
     def _prepare(self, config: str) -> str:
         # Same hostname/forwarding handling as ReloadApplier, with the host lines read once
@@ -566,7 +571,7 @@ class IncrementalApplier:
         start = time.monotonic()
         self.last_fallback_reason = None
         if self._applied is None and not self._cold_start(config):
-            return self._fallback(config, "first apply: FRR's state is unknown", start)
+            return self._fallback(config, self._unknown_reason, start)
         assert self._applied is not None
         prepared = self._prepare(config)
         if prepared == self._applied_text:
@@ -665,6 +670,7 @@ class IncrementalApplier:
         try:
             result = self.fallback.apply(config)
         except FrrError:
+            self._unknown_reason = "the last apply failed: FRR's state is unknown"
             if restore_on_error and previous_text:
                 # Our partial batch is FRR's "previous" config now; put back the last good one.
                 try:
