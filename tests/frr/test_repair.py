@@ -4,7 +4,9 @@ The ownership table of `frr.repair.owners` is checked on a feature-rich config: 
 lacks nothing, and each daemon holds lines of its own (the check is not vacuous). Then each
 daemon is killed and started empty: the merged `show running-config` may still look complete,
 but `missing_lines` names that daemon, the DaemonWatch sees the restart, and `Repairer.repair`
-brings it back (every daemon complete, frr-reload.py has nothing left to change).
+brings it back (every daemon complete, frr-reload.py has nothing left to change). With the
+incremental applier, prefix-lists live in bgpd alone, and a restarted daemon is fed the way its
+cold start feeds an empty FRR.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 from lab_frr_helpers import frr_in_netns
 
 from frrnode.frr.daemons import DaemonWatch, run_dir
+from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.instance import FrrInstance
 from frrnode.frr.reload import ReloadApplier, carry_over_host_lines
 from frrnode.frr.render import render_config
@@ -100,3 +103,39 @@ def test_a_daemon_restarted_empty_is_found_and_repaired(
     assert missing_lines(vtysh.running_config(), vtysh.daemon_configs(), DEFAULT_DAEMONS) == {}
     after = loaded.diff(loaded.write(carry_over_host_lines(CONFIG, vtysh.running_config())))
     assert sorted(after) == residual
+
+
+def _plist_lines(frr: FrrInstance) -> dict[str, int]:
+    """Prefix-list entries per daemon (not the route-maps' `match ... prefix-list` lines)."""
+    return {
+        d: sum(1 for line in text.splitlines() if line.startswith(("ip prefix-list ", "ipv6 prefix-list ")))
+        for d, text in frr.vtysh.daemon_configs().items()
+    }
+
+
+def test_with_the_incremental_applier_prefix_lists_stay_in_bgpd_through_repairs(
+    frr: FrrInstance, tmp_path: Path
+) -> None:
+    """The incremental applier feeds prefix-lists to bgpd alone (FRR 8.4 pays for them in every
+    daemon that gets them): after its cold start nothing is missing, and a restarted bgpd or
+    zebra is repaired without putting them in zebra or bfdd."""
+    frr.stop()
+    frr.start("")
+    reload = ReloadApplier(frr.vtysh, tmp_path)
+    applier = IncrementalApplier(frr.vtysh, reload)
+    assert applier.apply(CONFIG).method == "incremental"  # the cold start, not frr-reload.py
+    residual = sorted(reload.diff(reload.write(carry_over_host_lines(CONFIG, frr.vtysh.running_config()))))
+    repairer = Repairer(frr.vtysh, applier)
+    assert repairer.check() == {}
+    counts = _plist_lines(frr)
+    assert counts["bgpd"] > 0 and counts["zebra"] == counts["bfdd"] == 0, counts
+    for daemon in ("bgpd", "zebra"):
+        frr.kill_daemon(daemon)
+        frr.restart_daemon(daemon, boot=False)
+        assert set(repairer.check()) == {daemon}
+        result = repairer.repair(CONFIG, [daemon], f"{daemon} restarted")
+        assert result.daemons == (daemon,) and result.second_push == ()
+        assert repairer.check() == {}
+        assert _plist_lines(frr) == counts
+        after = reload.diff(reload.write(carry_over_host_lines(CONFIG, frr.vtysh.running_config())))
+        assert sorted(after) == residual

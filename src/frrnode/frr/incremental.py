@@ -37,7 +37,9 @@ What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
 
 FRR restarts are not detected here: the agent watches the daemons (frr/daemons.py), repairs
 a restarted one (frr/repair.py) and calls `reset(reason)` so that the next apply goes through
-the fallback, as its periodic check and configs with raw snippets do.
+the fallback, as its periodic check and configs with raw snippets do. A restarted daemon gets
+the whole config fed as a cold start feeds an empty FRR (`push`: one delta from nothing,
+prefix-lists to bgpd alone), so there is one way of feeding a daemon that lost its config.
 
 After a delta, every neighbor whose inbound policy changed (its `-in` route-map, or a
 prefix-list that route-map matches) gets `clear bgp [vrf V] <peer> soft in`, and `soft out`
@@ -619,6 +621,10 @@ class IncrementalApplier:
             _HOST_LINE_RE.match(line) or line in _BOOT_LINES for line in running.lines
         ):
             return False
+        log.info(
+            "FRR runs no configuration (%s): sending the whole configuration as one delta",
+            self._unknown_reason,
+        )
         self._host_lines = "\n".join(line for line in running.lines if _HOST_LINE_RE.match(line))
         new = parse_config(self._prepare(config))
         self._applied = Context("", {line: None for line in running.lines if line in new.lines})
@@ -636,18 +642,37 @@ class IncrementalApplier:
             return True
         return any(m.group(1) != "BGP" for m in _PLIST_SUMMARY_RE.finditer(out))
 
-    def _send(self, delta: Delta, new: Context) -> None:
-        """One `vtysh -f` of the whole batch; or, when only bgpd uses prefix-lists, the
-        prefix-list runs to bgpd alone, in chunks (see `PLIST_CHUNK`)."""
-        if not self.plists_to_bgpd_only or filters_used_outside_bgp(new):
-            self._batch_vtysh.configure(delta.text())
+    def plists_in_bgpd_only(self, tree: Context) -> bool:
+        """Whether new prefix-list entries of `tree` go to bgpd alone (no other daemon uses
+        them; see `PLIST_CHUNK`). The per-daemon check (frr/repair.py) expects them there."""
+        return self.plists_to_bgpd_only and not filters_used_outside_bgp(tree)
+
+    def _send(self, delta: Delta, new: Context, daemon: str | None = None) -> None:
+        """One `vtysh -f` of the whole batch, to every daemon or to `daemon` alone; or, when
+        only bgpd uses prefix-lists, the prefix-list runs to bgpd alone, in chunks (see
+        `PLIST_CHUNK`): a daemon other than bgpd fed alone gets none of them."""
+        if not self.plists_in_bgpd_only(new):
+            self._batch_vtysh.configure(delta.text(), daemon=daemon)
             return
         for is_plist, lines in delta.segments:
             if not is_plist:
-                self._batch_vtysh.configure(lines)
-                continue
-            for start in range(0, len(lines), PLIST_CHUNK):
-                self._batch_vtysh.configure(lines[start : start + PLIST_CHUNK], daemon="bgpd")
+                self._batch_vtysh.configure(lines, daemon=daemon)
+            elif daemon in (None, "bgpd"):
+                for start in range(0, len(lines), PLIST_CHUNK):
+                    self._batch_vtysh.configure(lines[start : start + PLIST_CHUNK], daemon="bgpd")
+
+    def push(self, config: str, daemon: str) -> None:
+        """Feed the whole `config` (host lines already carried over) to `daemon` alone, as a
+        restarted daemon needs it: the delta from nothing that a cold start sends, fed the same
+        way (`_send`). Contexts the differ does not model (raw snippets) go as plain text. What
+        this applier believes FRR runs is not changed (the caller resets it)."""
+        new = parse_config(config)
+        try:
+            delta = plan_delta(Context(""), new, plists_elsewhere=False)
+        except UnsupportedChange:
+            self._batch_vtysh.configure(config, daemon=daemon)
+            return
+        self._send(delta, new, daemon)
 
     def _soft_clear(self, delta: Delta) -> None:
         """Route-refresh neighbors whose policy changed. Failures (e.g. a peer not yet

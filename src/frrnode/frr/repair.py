@@ -10,18 +10,23 @@ daemons by tests/frr/test_repair.py):
 
 | lines                                                  | held by              |
 |--------------------------------------------------------|----------------------|
-| `ip[v6] prefix-list ...`                               | zebra, bgpd, bfdd    |
+| `ip[v6] prefix-list ...`                               | zebra, bgpd, bfdd (*) |
 | `route-map N A S` entries, their prefix-list matches and `set ip next-hop` | zebra, bgpd |
 | other `set` lines of our route-maps (community, local-preference, IPv6 next hop) | bgpd |
 | `router bgp ...` and everything in it, top-level `bgp ...` lines | bgpd        |
 | `bfd` and everything in it                             | bfdd                 |
 | `vrf V` blocks, `ip[v6] nht ...`                       | zebra                |
 
+(*) frr-reload.py feeds prefix-lists to every daemon; the incremental applier feeds them to
+bgpd alone when no other daemon uses them (`IncrementalApplier.plists_in_bgpd_only`: FRR 8.4
+pays a quadratic cost per daemon), and then only bgpd must hold them (`plist_holders`).
+
 Lines of other kinds (raw snippets: `interface`, other route-map clauses ...) are left to the
 merged comparison frr-reload.py makes.
 
 Repair (`Repairer.repair`): push the whole desired config to each restarted daemon alone
-(`vtysh -d D -f`: D takes its share, skips the rest), then let the applier's fallback
+(`vtysh -d D -f`: D takes its share, skips the rest; with the incremental applier, fed as its
+cold start feeds an empty FRR: `IncrementalApplier.push`), then let the applier's fallback
 (frr-reload.py) reconcile the merged view (it removes what an old frr.conf left), then check
 every daemon; a daemon still missing lines gets the push once more, and if it still misses
 them the repair fails with the lines named.
@@ -36,13 +41,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from frrnode.errors import FrrError
+from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ApplyResult, carry_over_host_lines
-from frrnode.frr.tree import parse_config
+from frrnode.frr.tree import Context, parse_config
 from frrnode.frr.vtysh import DEFAULT_DAEMONS, Vtysh
 
 log = logging.getLogger(__name__)
 
-_PREFIX_LIST_HOLDERS = ("zebra", "bgpd", "bfdd")
+PREFIX_LIST_HOLDERS = ("zebra", "bgpd", "bfdd")
+"""Where frr-reload.py (and a plain `vtysh -f`) puts prefix-lists."""
 _ROUTE_MAP_HOLDERS = ("zebra", "bgpd")
 _ROUTE_MAP_SHARED = ("match ip address prefix-list ", "match ipv6 address prefix-list ", "set ip next-hop ")
 _ROUTE_MAP_BGPD = (
@@ -54,12 +61,15 @@ _ROUTE_MAP_BGPD = (
 )
 
 
-def owners(path: tuple[str, ...], line: str) -> tuple[str, ...]:
+def owners(
+    path: tuple[str, ...], line: str, plist_holders: tuple[str, ...] = PREFIX_LIST_HOLDERS
+) -> tuple[str, ...]:
     """The daemons that must hold `line` of context `path` (`line == ""`: the header of
-    `path[-1]`); () when not checked per daemon."""
+    `path[-1]`); () when not checked per daemon. `plist_holders`: where prefix-lists belong
+    (see the module docstring)."""
     if not path:
         if line.startswith(("ip prefix-list ", "ipv6 prefix-list ")):
-            return _PREFIX_LIST_HOLDERS
+            return plist_holders
         if line.startswith(("ip nht ", "ipv6 nht ")):
             return ("zebra",)
         if line.startswith("bgp "):
@@ -85,16 +95,19 @@ def _describe(path: tuple[str, ...], line: str) -> str:
 
 
 def missing_lines(
-    combined: str, per_daemon: Mapping[str, str], daemons: Iterable[str]
+    combined: str | Context,
+    per_daemon: Mapping[str, str],
+    daemons: Iterable[str],
+    plist_holders: tuple[str, ...] = PREFIX_LIST_HOLDERS,
 ) -> dict[str, list[str]]:
     """Per daemon, the lines of the merged running config `combined` it must hold but does
     not (a daemon absent from `per_daemon` is not running: it misses all of its lines)."""
-    merged = parse_config(combined)
+    merged = parse_config(combined) if isinstance(combined, str) else combined
     held = {d: set(parse_config(text).walk()) for d, text in per_daemon.items()}
     wanted = set(daemons)
     missing: dict[str, list[str]] = {}
     for path, line in merged.walk():
-        for daemon in owners(path, line):
+        for daemon in owners(path, line, plist_holders):
             if daemon in wanted and (path, line) not in held.get(daemon, ()):
                 missing.setdefault(daemon, []).append(_describe(path, line))
     return missing
@@ -136,10 +149,17 @@ class Repairer:
         self.applier = applier
         self.daemons = tuple(daemons)
 
+    def plist_holders(self, tree: Context) -> tuple[str, ...]:
+        """The daemons that must hold the prefix-lists of `tree`: those the applier feeds."""
+        if isinstance(self.applier, IncrementalApplier) and self.applier.plists_in_bgpd_only(tree):
+            return ("bgpd",)
+        return PREFIX_LIST_HOLDERS
+
     def check(self) -> dict[str, list[str]]:
         """Lines each daemon should hold but does not ({} when every daemon is complete)."""
-        combined = self.vtysh.running_config()
-        return missing_lines(combined, self.vtysh.daemon_configs(self.daemons), self.daemons)
+        combined = parse_config(self.vtysh.running_config())
+        per_daemon = self.vtysh.daemon_configs(self.daemons)
+        return missing_lines(combined, per_daemon, self.daemons, self.plist_holders(combined))
 
     def push(self, config: str, daemons: Iterable[str]) -> list[str]:
         """Send the whole config to each daemon alone; return FRR's complaints (a line the
@@ -148,7 +168,10 @@ class Repairer:
         problems = []
         for daemon in daemons:
             try:
-                self.vtysh.configure(prepared, daemon=daemon)
+                if isinstance(self.applier, IncrementalApplier):
+                    self.applier.push(prepared, daemon)
+                else:
+                    self.vtysh.configure(prepared, daemon=daemon)
             except FrrError as exc:
                 problems.append(f"{daemon}: {exc}")
         return problems
