@@ -179,3 +179,17 @@ def test_periodic_check_is_named_so_not_first_apply() -> None:
     rec.reconcile(snapshot())  # unchanged, but the check is due
     assert len(applier.applied) == applied + 1
     assert applier.resets[-1] == "periodic check against FRR's running config"
+
+
+def test_periodic_check_that_found_frr_empty_counts_as_drift() -> None:
+    """The periodic check resets the applier; if FRR ran nothing, the incremental applier's cold
+    start sends the whole config as one delta (not frr-reload.py): still a drift repair."""
+    watch, applier, repairer = FakeWatch(), FakeApplier(), FakeRepairer()
+    rec = Reconciler(SETTINGS, applier, verify_interval=0.0, watch=watch, repairer=repairer)  # type: ignore[arg-type]
+    rec.reconcile(snapshot())
+    assert rec.state.repairs["drift"] == 0
+    batch = "router bgp 65000\n neighbor 192.168.1.2 remote-as 65001\nexit\n"
+    applier.apply = lambda config: ApplyResult(True, "incremental", 0.01, batch)  # type: ignore[method-assign]
+    rec.reconcile(snapshot())  # unchanged, the check is due, FRR was found empty
+    assert rec.state.repairs["drift"] == 1
+    assert rec.state.last_repair is not None and "2 line(s)" in rec.state.last_repair.message

@@ -29,6 +29,7 @@ from frrnode.agent.status import redact, redact_log
 from frrnode.api.loader import Resources
 from frrnode.errors import ConfigError, ConfigErrors, FrrError
 from frrnode.frr.daemons import DaemonEvents, DaemonWatch
+from frrnode.frr.incremental import METHOD as INCREMENTAL
 from frrnode.frr.reload import Applier, ApplyResult
 from frrnode.frr.render import render_config
 from frrnode.frr.repair import Repairer, summary
@@ -70,9 +71,14 @@ def _frr_unchanged(exc: FrrError) -> bool:
 
 def _drift_lines(result: ApplyResult) -> list[str]:
     """The `+ line` / `- line` changes frr-reload.py made, minus those it always shows (values
-    FRR never displays, left in `residual`): what really differed from FRR's running config."""
+    FRR never displays, left in `residual`): what really differed from FRR's running config.
+    An apply after a reset that did not go through frr-reload.py was the incremental applier's
+    cold start (FRR ran nothing): every line it sent was missing."""
     if not result.changed:
         return []
+    if result.method == INCREMENTAL:
+        sent = (line.strip() for line in result.output.splitlines())
+        return [f"+ {line}" for line in sent if line and not line.startswith(("!", "exit"))]
     residual = set(result.residual)
     return [
         line for line in result.output.splitlines() if line.startswith(("+ ", "- ")) and line not in residual
