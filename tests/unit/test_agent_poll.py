@@ -40,6 +40,9 @@ class TwoSnapshots:
         yield Snapshot(resources=None, errors=(ConfigError("second"),))
         await asyncio.Event().wait()  # a source stays open
 
+    def resync(self) -> None:
+        raise AssertionError("not asked for")
+
 
 def test_reconcile_during_a_slow_poll_is_polled_again() -> None:
     seen: list[int] = []

@@ -63,7 +63,6 @@ class Agent:
         self._latest: Snapshot | None = None
         self._dirty = asyncio.Event()
         self._poke = asyncio.Event()
-        self._reread = False
 
     @property
     def state(self) -> AgentState:
@@ -78,11 +77,11 @@ class Agent:
 
     def resync(self) -> None:
         """Re-read the source and compare FRR (merged and per daemon) with the desired config
-        at once (SIGHUP). Call from the agent's event loop."""
-        log.info("resync requested: re-reading the manifests and checking FRR against them")
+        at once (SIGHUP): the source yields a fresh snapshot (`Source.resync`), whose pass
+        runs the check. Call from the agent's event loop."""
+        log.info("resync requested: re-reading the source and checking FRR against it")
         self.reconciler.request_verify()
-        self._reread = True
-        self._dirty.set()
+        self.source.resync()
 
     async def _watch_daemons(self) -> None:
         """Check FRR's daemons every `daemon_interval`; a death or restart triggers a pass."""
@@ -107,10 +106,6 @@ class Agent:
             # Fixed window from the first change: later changes only replace the pending snapshot.
             await asyncio.sleep(self.debounce)
             self._dirty.clear()
-            load = getattr(self.source, "load", None)
-            if self._reread and callable(load):
-                self._reread = False
-                self._latest = await asyncio.to_thread(load)
             snapshot = self._latest
             if snapshot is None:
                 continue
