@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from agent_harness import (
     wait_until,
 )
 
+from frrnode.agent.state import Result
 from frrnode.frr.vtysh import Vtysh
 from frrnode.lab.topology import LabRouter, LabTopology
 
@@ -534,10 +536,27 @@ def test_status_follows_each_reconcile_without_waiting_for_the_poll(slow_poll_ag
     )
     for step in range(4):
         agent.write("b.yaml", frrconfig("cfg-b", neighbors(peer(R1, 64599))))
-        time.sleep(0.1 * step)  # sometimes coalesced with the removal, sometimes not
+        # Sometimes coalesced with the removal (the directory source ends a burst after 0.2 s
+        # of quiet), sometimes not.
+        time.sleep(0.2 * step)
         agent.remove("b.yaml")
         wait_until(lambda: conversion() == "success", POLLS, f"success after step {step}")
-    assert agent.state.conversion_failures >= 1  # the conflict was seen at least once
+    # The pass that saw cfg-b may still be under way when the status still says the earlier
+    # success: wait for it, then for the pass after the removal to reach the file at once.
+    wait_until(lambda: agent.state.conversion_failures >= 1, POLLS, "the conflict seen at least once")
+
+    def succeeded() -> Result | None:
+        result = agent.state.last_conversion
+        return result if result is not None and result.ok else None
+
+    last = wait_until(succeeded, POLLS, "the pass after the removal")
+    assert last is not None
+    at = datetime.fromtimestamp(last.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    wait_until(
+        lambda: conversion() == "success" and node_state(agent).get("lastConversionTime") == at,
+        POLLS,
+        "that pass in the FRRNodeState",
+    )
 
 
 def test_ipv6_peer_names_and_labels(agent: RunningAgent) -> None:
