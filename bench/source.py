@@ -168,7 +168,8 @@ def write_atomic(path: Path, text: str) -> None:
 
 def measure(root: Path, idle: float, metallb: bool = False) -> dict[str, float]:
     """In this process: run the agent loop on `root` and time the interesting events."""
-    from frrnode.agent.reconcile import Agent, Outcome, Reconciler
+    from frrnode.agent.reconcile import Outcome, Reconciler
+    from frrnode.agent.runner import Agent
     from frrnode.agent.sources import DirectorySource, Snapshot
     from frrnode.frr.reload import ApplyResult
     from frrnode.pipeline import Settings

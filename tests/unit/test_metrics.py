@@ -131,8 +131,12 @@ def test_parse_address() -> None:
     assert metrics.parse_address("127.0.0.1:7473") == ("127.0.0.1", 7473)
     assert metrics.parse_address("[::1]:9") == ("::1", 9)
     assert metrics.parse_address(":80") == ("0.0.0.0", 80)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected HOST:PORT"):
         metrics.parse_address("localhost")
+    with pytest.raises(ValueError, match="out of range"):
+        metrics.parse_address("127.0.0.1:99999")
+    with pytest.raises(ValueError, match="brackets"):
+        metrics.parse_address("::1:80")
 
 
 def test_liveness_status() -> None:
