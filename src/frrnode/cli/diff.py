@@ -21,7 +21,6 @@ from rich.markup import escape
 
 from frrnode.cli import app
 from frrnode.cli.config import (
-    METALLB_NAMESPACE,
     AlwaysBlockOpt,
     LogLevelOpt,
     MetalLBNamespaceOpt,
@@ -36,6 +35,7 @@ from frrnode.errors import FrrError
 from frrnode.frr.incremental import UnsupportedChange, plan_config_delta
 from frrnode.frr.reload import ReloadApplier, carry_over_host_lines
 from frrnode.frr.vtysh import Vtysh
+from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
 from frrnode.pipeline import DEFAULT_NAMESPACE
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
