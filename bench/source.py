@@ -8,6 +8,11 @@ for node-0001 with a recording applier instead of FRR (the FRR side is `bench/ap
 prints: start -> first pass, steady-state RSS, an edit to another node's file -> pass done, an
 edit to the node's own file -> pass done (its config applied), a `touch` (files parsed: 0, no
 pass) and the process's CPU while idle. Then the big/small ratios.
+
+`--metallb`: the agent runs MetalLB's stage as `frrnode run` does (its kinds read, its status
+files written), on MetalLB objects added to the set: 2 BGPPeers for every node, a pool, an
+advertisement, and one LoadBalancer Service per 10 nodes with an EndpointSlice (endpoints on 3
+nodes). The edits are the same; none touches a MetalLB object.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 CONFIG = """\
 apiVersion: frrk8s.metallb.io/v1beta1
@@ -63,6 +69,58 @@ metadata:
 """
 
 
+METALLB = """\
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor-a, namespace: metallb-system}
+spec: {myASN: 64512, peerASN: 64700, peerAddress: 10.255.0.1}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: tor-b, namespace: metallb-system}
+spec: {myASN: 64512, peerASN: 64701, peerAddress: 10.255.0.2}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: lb, namespace: metallb-system}
+spec: {addresses: [10.128.0.0/16]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: lb, namespace: metallb-system}
+spec: {ipAddressPools: [lb]}
+"""
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {{name: svc-{i:04d}, namespace: apps}}
+spec: {{type: LoadBalancer, selector: {{app: svc-{i:04d}}}, ports: [{{port: 80, protocol: TCP}}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: svc-{i:04d}-1
+  namespace: apps
+  labels: {{kubernetes.io/service-name: svc-{i:04d}}}
+addressType: IPv4
+endpoints:
+{endpoints}
+"""
+
+
+def metallb_texts(nodes: int) -> dict[str, str]:
+    """File name -> text of the MetalLB objects for a cluster of `nodes` nodes."""
+    out = {"metallb.yaml": METALLB}
+    for i in range(max(1, nodes // 10)):
+        endpoints = "".join(
+            f"- addresses: [10.244.{i // 250}.{i % 250 + 1}]\n"
+            f"  conditions: {{ready: true}}\n  nodeName: node-{(i * 3 + k) % nodes + 1:04d}\n"
+            for k in range(3)
+        )
+        out[f"svc-{i:04d}.yaml"] = SERVICE.format(i=i, endpoints=endpoints.rstrip("\n"))
+    return out
+
+
 def config_text(node: int, which: int, tag: int = 0) -> str:
     name = f"node-{node:04d}"
     adv = ", ".join(f"10.{which}.{tag}.{i}/32" for i in range(3))
@@ -75,9 +133,13 @@ def config_text(node: int, which: int, tag: int = 0) -> str:
     return CONFIG.format(name=f"{name}-{'ab'[which]}", node=name, adv=adv, neighbors=neighbors.rstrip("\n"))
 
 
-def generate(root: Path, nodes: int) -> None:
+def generate(root: Path, nodes: int, metallb: bool = False) -> None:
     (root / "configs").mkdir(parents=True)
     (root / "nodes").mkdir()
+    if metallb:
+        (root / "metallb").mkdir()
+        for name, text in metallb_texts(nodes).items():
+            (root / "metallb" / name).write_text(text)
     for node in range(1, nodes + 1):
         for which in range(2):
             (root / "configs" / f"node-{node:04d}-{'ab'[which]}.yaml").write_text(config_text(node, which))
@@ -104,9 +166,10 @@ def write_atomic(path: Path, text: str) -> None:
     os.rename(tmp, path)
 
 
-def measure(root: Path, idle: float) -> dict[str, float]:
+def measure(root: Path, idle: float, metallb: bool = False) -> dict[str, float]:
     """In this process: run the agent loop on `root` and time the interesting events."""
-    from frrnode.agent.reconcile import Agent, Outcome, Reconciler
+    from frrnode.agent.reconcile import Outcome, Reconciler
+    from frrnode.agent.runner import Agent
     from frrnode.agent.sources import DirectorySource, Snapshot
     from frrnode.frr.reload import ApplyResult
     from frrnode.pipeline import Settings
@@ -128,7 +191,22 @@ def measure(root: Path, idle: float) -> dict[str, float]:
                 self.done += 1  # a pass is done when reconcile returns (applied or not)
 
     settings = Settings("node-0001", namespace="frr-k8s-system")
-    source = DirectorySource(root, namespace=settings.namespace, node=settings.node_name)
+    extra: dict[str, Any] = {}
+    if metallb:
+        from frrnode.metallb import embedded
+        from frrnode.metallb.api import KINDS
+        from frrnode.metallb.resources import Settings as MetalLBSettings
+
+        mlb = MetalLBSettings(frrk8s_namespace=settings.namespace)
+        stage, writer = embedded.build(
+            settings.node_name, mlb, Path(tempfile.mkdtemp(prefix="frrnode-bench-"))
+        )
+        extra = {
+            "extra_kinds": KINDS,
+            "secret_namespaces": (mlb.namespace,),
+            "transform": embedded.transform(stage, writer),
+        }
+    source = DirectorySource(root, namespace=settings.namespace, node=settings.node_name, **extra)
     reconciler = Counting(settings, Recording())
     agent = Agent(source, reconciler, debounce=0.2)
     loop = asyncio.new_event_loop()
@@ -153,23 +231,29 @@ def measure(root: Path, idle: float) -> dict[str, float]:
 
     gc.collect()
     out["steady RSS (MiB)"] = rss_mib()
+    if metallb:  # the stage's object is there (and so the edits below do not touch MetalLB)
+        assert "10.128.0.0" in applied[-1] and "10.255.0.2" in applied[-1], "no MetalLB object"
 
     other = root / "configs" / "node-0002-a.yaml"
     own = root / "configs" / "node-0001-a.yaml"
-    samples: dict[str, list[float]] = {"other": [], "own": []}
+    samples: dict[str, list[float]] = {"other": [], "own": [], "other cpu": [], "own cpu": []}
     for tag in range(1, 6):
-        n = reconciler.done
+        n, cpu = reconciler.done, cpu_seconds()
         write_atomic(other, config_text(2, 0, tag))
         samples["other"].append(wait_pass(n))
+        samples["other cpu"].append(cpu_seconds() - cpu)
         time.sleep(0.5)
-        n = reconciler.done
+        n, cpu = reconciler.done, cpu_seconds()
         count = len(applied)
         write_atomic(own, config_text(1, 0, tag))
         samples["own"].append(wait_pass(n))
+        samples["own cpu"].append(cpu_seconds() - cpu)
         assert len(applied) == count + 1, "the node's own edit was not applied"
         time.sleep(0.5)
     out["edit another node's file -> pass (s, median)"] = sorted(samples["other"])[2]
+    out["edit another node's file: CPU (s, median)"] = sorted(samples["other cpu"])[2]
     out["edit own file -> applied (s, median)"] = sorted(samples["own"])[2]
+    out["edit own file: CPU (s, median)"] = sorted(samples["own cpu"])[2]
 
     parses, n = source.cache.parses, reconciler.done
     scan_begin = cpu_seconds()
@@ -194,15 +278,16 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=3000)
     parser.add_argument("--small", type=int, default=30)
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measurement")
+    parser.add_argument("--metallb", action="store_true", help="run MetalLB's stage on MetalLB objects too")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(Path(args.child), args.idle)))
+        print(json.dumps(measure(Path(args.child), args.idle, args.metallb)))
         return
     results: dict[int, dict[str, float]] = {}
     for nodes in (args.small, args.nodes):
         with tempfile.TemporaryDirectory(prefix="frrnode-bench-source-") as tmp:
-            generate(Path(tmp) / "manifests", nodes)
+            generate(Path(tmp) / "manifests", nodes, args.metallb)
             child = [
                 sys.executable,
                 __file__,
@@ -210,6 +295,7 @@ def main() -> None:
                 str(Path(tmp) / "manifests"),
                 "--idle",
                 str(args.idle),
+                *(["--metallb"] if args.metallb else []),
             ]
             proc = subprocess.run(child, capture_output=True, text=True, check=False)
             if proc.returncode:

@@ -7,5 +7,6 @@ bash scripts/install.sh
 
 echo "== ruff"; .venv/bin/ruff check src tests bench
 echo "== mypy"; .venv/bin/mypy
+echo "== import layers (docs/architecture.md)"; .venv/bin/lint-imports --no-cache
 echo "== pytest"
 .venv/bin/pytest -p no:cacheprovider "$@"

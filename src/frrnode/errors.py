@@ -99,8 +99,13 @@ def raise_if_any(errors: Sequence[ConfigError]) -> None:
 
 
 class FrrError(FrrNodeError):
-    """FRR refused or failed an operation (syntax check, reload, vtysh call)."""
+    """FRR refused or failed an operation (syntax check, reload, vtysh call).
 
-    def __init__(self, message: str, output: str = ""):
+    `permanent`: FRR refused the configuration itself (a grammar error, a line a daemon
+    rejects); the same input fails the same way, so retrying it is pointless until it changes.
+    Otherwise the failure may pass (a timeout, a daemon that is restarting)."""
+
+    def __init__(self, message: str, output: str = "", permanent: bool = False):
         self.output = output
+        self.permanent = permanent
         super().__init__(f"{message}\n{output}".rstrip() if output else message)

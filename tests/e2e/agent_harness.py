@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import subprocess
 import textwrap
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from frrnode.agent.reconcile import Agent, AgentState
+import yaml
+
+from frrnode.agent.runner import Agent
+from frrnode.agent.state import AgentState
 from frrnode.cli.run import build_agent
 from frrnode.frr.vtysh import Vtysh
 from frrnode.lab.topology import LabRouter, LabTopology
+from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import Settings
 
 T = TypeVar("T")
@@ -125,9 +133,13 @@ class RunningAgent:
         metrics_address: str | None = None,
         resync: float = 30.0,
         verify_interval: float = 60.0,
+        frr: LabRouter | None = None,
+        metallb: MetalLBSettings | None = None,
     ):
+        """`frr`: the lab node whose FRR the agent drives (default: the lab's node); `metallb`:
+        run MetalLB's stage on the manifests too (as `frrnode run` does by default)."""
         self.topo = topo
-        self.node = topo.node
+        self.node = frr or topo.node
         self.config_dir = workdir / "manifests"
         self.status_dir = workdir / "status"
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -145,6 +157,7 @@ class RunningAgent:
             poll_interval=poll_interval,
             resync=resync,
             verify_interval=verify_interval,
+            metallb=metallb,
         )
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
@@ -269,3 +282,72 @@ def agent_session(topo: LabTopology, workdir: Path, **kwargs: Any) -> Iterator[R
                 agent.wait_applied(since=since)
     finally:
         agent.stop()
+
+
+# ---------------------------------------------------------------- what the agent reports
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """Status code and body of GET `url` (an HTTP error is a result, not an exception)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in Prometheus text format, None if absent."""
+    for line in text.splitlines():
+        m = re.match(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$", line)
+        if not m or m["name"] != name:
+            continue
+        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m["labels"] or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            return float(m["value"])
+    return None
+
+
+def status_files(status_dir: Path) -> tuple[dict[str, Any], dict[tuple[str, str], dict[str, Any]]]:
+    """(FRRNodeState status, {(vrf, peer): BGPSessionState status}) from a status directory."""
+    node: dict[str, Any] = {}
+    sessions: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(status_dir.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text())
+        except FileNotFoundError:  # replaced between glob and read
+            continue
+        if not isinstance(data, dict):
+            continue
+        if data.get("kind") == "FRRNodeState":
+            node = data.get("status", {})
+        elif data.get("kind") == "BGPSessionState":
+            st = data.get("status", {})
+            sessions[(st.get("vrf", ""), st.get("peer", ""))] = st
+    return node, sessions
+
+
+class Records(logging.Handler):
+    """Every log record of the process (the agent runs in a thread of it), formatted (with its
+    traceback, if any)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def captured_logs() -> Iterator[Records]:
+    """Body of a `logs` fixture: every record at DEBUG and above while the test runs."""
+    root = logging.getLogger()
+    handler, level = Records(), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)

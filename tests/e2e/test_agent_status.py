@@ -10,29 +10,31 @@ the node's FRR itself. Status changes are waited for (poll_interval 1 s), never 
 from __future__ import annotations
 
 import json
-import logging
-import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from agent_harness import (
+    Records,
     RunningAgent,
     agent_session,
+    captured_logs,
     frrconfig,
+    http_get,
     lab_session,
+    metric,
     vtysh_config,
     vtysh_json,
     wait_until,
 )
 
+from frrnode.agent.state import Result
 from frrnode.frr.vtysh import Vtysh
 from frrnode.lab.topology import LabRouter, LabTopology
 
@@ -117,29 +119,6 @@ def advertised_by(router: LabRouter, neighbor: str) -> set[str]:
     return out
 
 
-def http_get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-_SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
-
-
-def metric(text: str, name: str, **labels: str) -> float | None:
-    """The value of one sample in Prometheus text format, None if absent."""
-    for line in text.splitlines():
-        m = _SAMPLE.match(line)
-        if not m or m["name"] != name:
-            continue
-        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m["labels"] or ""))
-        if all(got.get(k) == v for k, v in labels.items()):
-            return float(m["value"])
-    return None
-
-
 def scrape(agent: RunningAgent, *series: tuple[str, dict[str, str]]) -> list[float | None]:
     """Values of several series from one /metrics scrape."""
     code, body = http_get(agent.metrics_url + "/metrics")
@@ -161,18 +140,6 @@ def frrnode_cli(*args: str) -> subprocess.CompletedProcess[str]:
 # ---------------------------------------------------------------- fixtures
 
 
-class Records(logging.Handler):
-    """Every log record of the process (the agent runs in a thread of it), formatted."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture(scope="module")
 def topo() -> Iterator[LabTopology]:
     yield from lab_session("su")
@@ -180,15 +147,7 @@ def topo() -> Iterator[LabTopology]:
 
 @pytest.fixture
 def logs() -> Iterator[Records]:
-    root = logging.getLogger()
-    handler, level = Records(), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+    yield from captured_logs()
 
 
 @pytest.fixture
@@ -264,14 +223,15 @@ def test_conflict_keeps_last_good_config_and_names_both_objects(
 BAD_RAW = "router bgp 64512\n  neighbor 1.2.3.4 no-such-keyword\n"
 
 
-def test_rejected_raw_snippet_keeps_previous_config_and_retries_with_backoff(
+def test_rejected_raw_snippet_names_its_object_and_is_not_retried_until_it_changes(
     topo: LabTopology, agent: RunningAgent, logs: Records
 ) -> None:
+    """FRR refuses a raw line: FRR keeps its config, the status and the log name the object and
+    the line, and the same config is not retried (it cannot succeed) until the input changes."""
     vtysh = Vtysh(topo.node.pathspace)
     agent.apply("good.yaml", frrconfig("good", neighbors(peer(R1, 64513))))
     before = vtysh.running_config()
     failures = agent.state.apply_failures
-    first_log = len(logs.lines)
 
     raw = "raw:\n  rawConfig: |\n" + "".join(f"    {line}\n" for line in BAD_RAW.splitlines())
     agent.write("raw.yaml", frrconfig("bad-raw", raw))
@@ -281,33 +241,33 @@ def test_rejected_raw_snippet_keeps_previous_config_and_retries_with_backoff(
         "the reload failure in lastReloadResult",
     )
     result = node_state(agent)["lastReloadResult"]
-    # FRR's own complaint about the snippet's line is in the result (upstream's e2e: "ERROR").
+    # FRR's own complaint about the snippet's line is in the result (upstream's e2e: "ERROR"),
+    # with the object and the line of its rawConfig.
     assert "no-such-keyword" in result and "ERROR" in result, result
+    assert "FRRConfiguration/frr-k8s-system/bad-raw spec.raw.rawConfig line 2" in result, result
     assert node_state(agent)["lastConversionResult"] == "success"
     assert vtysh.running_config() == before
     assert "1.2.3.4" not in vtysh.running_config()
+    errors = [line for line in logs.lines if "FRRConfiguration/frr-k8s-system/bad-raw" in line]
+    assert errors and "not retried until it changes" in errors[0], logs.lines[-5:]
 
-    # Retries: the same failure again, each time after twice the wait (1 s, 2 s, 4 s ...).
-    wait_until(lambda: agent.state.apply_failures >= failures + 3, 60, "two retries of the failed apply")
-    waits = [float(m) for line in logs.lines[first_log:] for m in re.findall(r"retrying in ([\d.]+)s", line)]
-    assert waits[:3] == [1.0, 2.0, 4.0], waits
-    assert len(waits) <= agent.state.apply_failures - failures + 1  # one wait per failure, no spin
-    assert vtysh.running_config() == before
-
+    # Not retried: no backoff loop, and an unrelated edit (same FRR config) does not retry it.
+    assert agent.state.apply_failures == failures + 1
+    time.sleep(3)
     since = agent.state.reconciles
-    agent.remove("raw.yaml")
-    agent.wait_applied(since=since)
-    wait_until(
-        lambda: node_state(agent).get("lastReloadResult") == "success",
-        POLLS,
-        "success after removing the snippet",
-    )
-    stopped = agent.state.apply_failures
-    assert "1.2.3.4" not in vtysh.running_config()
+    agent.write("noise.yaml", frrconfig("noise", "bgp: {}"))
+    wait_until(lambda: agent.state.reconciles > since, what="the pass for the unrelated edit")
+    assert agent.state.apply_failures == failures + 1
+    assert not [line for line in logs.lines if "retrying in" in line]
+
+    # Fixing the object retries at once and succeeds.
+    fixed = "raw:\n  rawConfig: |\n    router bgp 64512\n      neighbor 172.30.0.3 remote-as 64514\n"
+    agent.apply("raw.yaml", frrconfig("bad-raw", fixed))
+    wait_until(lambda: node_state(agent).get("lastReloadResult") == "success", POLLS, "success after the fix")
+    assert "neighbor 172.30.0.3 remote-as 64514" in vtysh.running_config()
     assert f"neighbor {R1} remote-as 64513" in vtysh.running_config()
     _, body = http_get(agent.metrics_url + "/metrics")
     assert metric(body, "frrk8s_k8s_client_config_stale_bool") == 0
-    assert agent.state.apply_failures == stopped
 
 
 def test_session_state_follows_bgp_and_bfd(topo: LabTopology, agent: RunningAgent) -> None:
@@ -395,6 +355,8 @@ def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: Running
     vtysh_config(r1, "router bgp 64513", f"neighbor 172.30.0.1 password {SECRET_PW}")
     try:
         agent.write("secret.yaml", secret("r1-password", SECRET_PW))
+        # An unrelated Secret with a short value: redaction is by position, so it alters nothing.
+        agent.write("secret-one.yaml", secret("one", '"1"'))  # a YAML string
         agent.apply(
             "pw.yaml",
             frrconfig("pw", neighbors(peer(R1, 64513, "      passwordSecret:\n        name: r1-password\n"))),
@@ -403,17 +365,18 @@ def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: Running
         assert f"password {SECRET_PW}" in Vtysh(topo.node.pathspace).running_config()
         st = node_state(agent)
         assert f"neighbor {R1} password <retracted>" in st["runningConfig"]
+        assert "router bgp 64512\n" in st["runningConfig"]
 
-        # A snippet FRR rejects that quotes the value outside a `password` word: the reload
-        # error echoes it; the status and the logs must still not show it.
-        raw = f"raw:\n  rawConfig: |\n    router bgp 64512\n      neighbor {SECRET_PW} remote-as 1\n"
+        # A snippet bgpd refuses (no such neighbor): FRR's error echoes the line with the
+        # password; the status and the logs must still not show it.
+        raw = f"raw:\n  rawConfig: |\n    router bgp 64512\n      neighbor 172.30.0.9 password {SECRET_PW}\n"
         agent.write("raw.yaml", frrconfig("leaky-raw", raw))
         wait_until(
             lambda: node_state(agent).get("lastReloadResult", "success") != "success",
             POLLS + 20,
             "the reload failure",
         )
-        assert "<retracted>" in node_state(agent)["lastReloadResult"], node_state(agent)
+        assert "172.30.0.9 password <retracted>" in node_state(agent)["lastReloadResult"], node_state(agent)
         since = agent.state.reconciles
         agent.remove("raw.yaml")
         agent.wait_applied(since=since)
@@ -430,6 +393,7 @@ def test_no_password_in_status_logs_or_metrics(topo: LabTopology, agent: Running
     assert leaks == [], f"password in status files {leaks}"
     assert logs.lines, "no log lines captured"
     assert [line for line in logs.lines if SECRET_PW in line] == []
+    assert [line for line in logs.lines if "<retracted>" in line and "password <retracted>" not in line] == []
     assert SECRET_PW not in metrics_text
     status_cli = frrnode_cli("status", "--status-dir", str(agent.status_dir), "--config")
     assert status_cli.returncode == 0, status_cli.stderr
@@ -478,6 +442,11 @@ def test_counts_agree_across_status_routes_and_metrics(topo: LabTopology, agent:
     rows = [row for t in tables for row in t["routes"]]
     assert {r["prefix"] for r in rows if r["received"]} == sent
     assert {r["prefix"] for r in rows if r["accepted"]} == allowed
+    # ... and says why the others were not accepted: the filter, or the AS-path loop check.
+    why = {r["prefix"]: r.get("notAcceptedBecause") for r in rows}
+    assert "toReceive.allowed" in why["10.100.1.0/24"] and "toReceive.allowed" in why["fd00:101::/64"]
+    assert why["192.0.2.10/32"].startswith("AS-path loop") and "64512" in why["192.0.2.10/32"]
+    assert all(why[p] is None for p in allowed)
 
     def in_kernel() -> set[str]:
         tables = json.loads(frrnode_cli(*routes_args, "--json").stdout)
@@ -567,10 +536,28 @@ def test_status_follows_each_reconcile_without_waiting_for_the_poll(slow_poll_ag
     )
     for step in range(4):
         agent.write("b.yaml", frrconfig("cfg-b", neighbors(peer(R1, 64599))))
-        time.sleep(0.1 * step)  # sometimes coalesced with the removal, sometimes not
+        if step < 3:
+            time.sleep(0.1 * step)  # coalesced with the removal by the source's burst window
+        else:  # the conflict reconciled (and so written to the status) before the removal
+            wait_until(lambda: agent.state.conversion_failures >= 1, POLLS, "the conflict reconciled")
         agent.remove("b.yaml")
         wait_until(lambda: conversion() == "success", POLLS, f"success after step {step}")
-    assert agent.state.conversion_failures >= 1  # the conflict was seen at least once
+    # The pass that saw cfg-b may still be under way when the status still says the earlier
+    # success: wait for it, then for the pass after the removal to reach the file at once.
+    wait_until(lambda: agent.state.conversion_failures >= 1, POLLS, "the conflict seen at least once")
+
+    def succeeded() -> Result | None:
+        result = agent.state.last_conversion
+        return result if result is not None and result.ok else None
+
+    last = wait_until(succeeded, POLLS, "the pass after the removal")
+    assert last is not None
+    at = datetime.fromtimestamp(last.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    wait_until(
+        lambda: conversion() == "success" and node_state(agent).get("lastConversionTime") == at,
+        POLLS,
+        "that pass in the FRRNodeState",
+    )
 
 
 def test_ipv6_peer_names_and_labels(agent: RunningAgent) -> None:

@@ -75,6 +75,9 @@ def test_demo_up_shows_filtered_routes_and_advertisement_then_down_cleans_up() -
             assert "BGP routing table entry for 192.0.2.10/32" in learned
         assert "frrnode demo down" in up.stdout
         check_situations_table(up.stdout)
+        # MetalLB's objects: the Service got its IP from the pool and goes to both peers.
+        assert "(type LoadBalancer) got its IP from IPAddressPool demo: 192.0.2.10" in up.stdout
+        assert "node-a announces it to BGPPeers r1, r2" in up.stdout
     finally:
         down = _frrnode("demo", "down")
     assert down.returncode == 0, down.stdout + down.stderr

@@ -50,6 +50,10 @@ EXTENSIONS = {
         "status.lastConversionTime",
         "status.appliedGenerations",
         "status.notes",
+        "status.daemons",
+        "status.lastRepairResult",
+        "status.lastRepairTime",
+        "status.statusWriteError",
     },
 }
 
@@ -178,3 +182,33 @@ def test_every_model_field_is_in_the_crd() -> None:
 
     assert sorted(neighbor["properties"]) == sorted(f.alias or n for n, f in Neighbor.model_fields.items())
     assert set(root["properties"]) == {f.alias or n for n, f in FRRConfiguration.model_fields.items()}
+
+
+def test_a_full_node_status_survives_the_api_servers_pruning() -> None:
+    """Every status field the agent writes, nested ones too (a map of FRR daemons), is declared:
+    the API server would silently drop the rest, and the status sink would then write on every
+    poll, its object never equal to what it wants."""
+    from frrnode.agent.state import DaemonStatus, Result
+    from frrnode.agent.status import build_node_state
+    from frrnode.lab.apiserver.schema import prune
+
+    done = Result(True, "success", 1_700_000_000.0)
+    node = build_node_state(
+        "n1",
+        "router bgp 64512\n",
+        last_reload=done,
+        last_conversion=done,
+        applied_generations={"FRRConfiguration/ns/a": "3"},
+        daemons={
+            "bgpd": DaemonStatus(running=False, pid=None, restarts=2, last_restart_at=1.0, down_since=2.0)
+        },
+        last_repair=done,
+        status_write_error="cannot write status files",
+        notes=["skipped a ConfigMap"],
+    )
+    obj = node.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert obj["status"]["daemons"]["bgpd"]["restarts"] == 2
+    root = _load(BASES / "frrk8s.metallb.io_frrnodestates.yaml")["spec"]["versions"][0]["schema"]
+    pruned = yaml.safe_load(yaml.safe_dump(obj))
+    assert prune(pruned, root["openAPIV3Schema"]) == []
+    assert pruned == obj

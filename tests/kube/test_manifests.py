@@ -190,7 +190,7 @@ def test_rbac_is_least_privilege(rendered: list[dict[str, Any]]) -> None:
 
 
 def test_every_rbac_rule_says_why() -> None:
-    for path in sorted((CONFIG / "rbac").glob("*role*.yaml")):
+    for path in [*sorted((CONFIG / "rbac").glob("*role*.yaml")), CONFIG / "metallb" / "rbac.yaml"]:
         lines = path.read_text().splitlines()
         for i, line in enumerate(lines):
             if line.startswith("- apiGroups:"):
@@ -226,3 +226,164 @@ def test_loads_into_the_api_server_through_kubectl(kubectl: Kubectl, rendered: l
         'Post "https://frr-k8s-webhook-service.frr-k8s-system.svc:443/'
         'validate-frrk8s-metallb-io-v1beta1-frrconfiguration?timeout=10s"'
     ) in err
+
+
+# ---------------------------------------------------------------- config/metallb: MetalLB's two processes
+
+MLB = "metallb-system"
+
+
+@pytest.fixture(scope="module")
+def rendered_metallb() -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        ["kubectl", "kustomize", str(CONFIG / "metallb")], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    return (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+
+
+def test_metallb_overlay_adds_to_the_default_set_unchanged(
+    rendered: list[dict[str, Any]], rendered_metallb: list[dict[str, Any]]
+) -> None:
+    default = {_key(o): o for o in rendered}
+    overlay = {_key(o): o for o in rendered_metallb}
+    assert all(overlay[k] == o for k, o in default.items())  # config/default stays FRR-K8s-compatible
+    assert sorted(set(overlay) - set(default)) == [
+        ("ClusterRole", "", "metallb-controller"),
+        ("ClusterRole", "", "metallb-speaker"),
+        ("ClusterRoleBinding", "", "metallb-controller"),
+        ("ClusterRoleBinding", "", "metallb-speaker"),
+        ("DaemonSet", MLB, "speaker"),
+        ("Deployment", MLB, "controller"),
+        ("Namespace", "", MLB),
+        ("Role", "frr-k8s-system", "metallb-speaker"),
+        ("Role", MLB, "metallb-controller"),
+        ("Role", MLB, "metallb-speaker"),
+        ("RoleBinding", "frr-k8s-system", "metallb-speaker"),
+        ("RoleBinding", MLB, "metallb-controller"),
+        ("RoleBinding", MLB, "metallb-speaker"),
+        ("ServiceAccount", MLB, "controller"),
+        ("ServiceAccount", MLB, "speaker"),
+    ]
+    # MetalLB's CRDs come from MetalLB's own release, not from here.
+    assert not [
+        o
+        for o in rendered_metallb
+        if o["kind"] == "CustomResourceDefinition" and o["spec"]["group"] == "metallb.io"
+    ]
+    for obj in rendered_metallb:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+
+
+def test_metallb_controller_and_speaker_shape(rendered_metallb: list[dict[str, Any]]) -> None:
+    controller = one(rendered_metallb, "Deployment", "controller")
+    # No leader election: exactly one, and never two during a rollout.
+    assert controller["spec"]["replicas"] == 1 and controller["spec"]["strategy"] == {"type": "Recreate"}
+    (c,) = controller["spec"]["template"]["spec"]["containers"]
+    assert c["command"][:3] == ["frrnode", "metallb", "controller"]
+    assert c["image"] == "frrnode:0.1.0"
+    assert controller["spec"]["template"]["spec"]["serviceAccountName"] == "controller"
+    speaker = one(rendered_metallb, "DaemonSet", "speaker")
+    pod = speaker["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "speaker" and not pod.get("hostNetwork")
+    (s,) = pod["containers"]
+    assert (
+        s["command"][:3] == ["frrnode", "metallb", "speaker"] and "--node-name=$(NODE_NAME)" in s["command"]
+    )
+    env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in s["env"]}
+    assert env == {
+        "NODE_NAME": "spec.nodeName",
+        "METALLB_NAMESPACE": "metadata.namespace",
+        "HOST_IP": "status.hostIP",
+    }
+    # The agent's metrics port, on the node's address (the agent runs on the host network).
+    agent = _containers(one(rendered_metallb, "DaemonSet", "frr-k8s-daemon"))["frrnode"]
+    agent_port = {p["name"]: p["containerPort"] for p in agent["ports"]}["metrics"]
+    assert f"--agent-metrics=http://$(HOST_IP):{agent_port}/metrics" in s["command"]
+    assert "--frrk8s-namespace=frr-k8s-system" in s["command"]
+    for container in (c, s):
+        port = {p["name"]: p["containerPort"] for p in container["ports"]}["monitoring"]
+        assert f"--metrics-address=0.0.0.0:{port}" in container["command"]
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "monitoring"}
+        assert "--metallb-namespace=$(METALLB_NAMESPACE)" in container["command"]
+        sc = container["securityContext"]
+        assert sc["runAsNonRoot"] and sc["capabilities"] == {"drop": ["ALL"]} and sc["readOnlyRootFilesystem"]
+
+
+def _bound(rendered: list[dict[str, Any]], account: str) -> dict[str, set[tuple[str, str]]]:
+    """Namespace ('' = cluster-wide) -> (resource, verb) granted to ServiceAccount `account`."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for binding in (o for o in rendered if o["kind"] in ("RoleBinding", "ClusterRoleBinding")):
+        if {"kind": "ServiceAccount", "name": account, "namespace": MLB} not in binding["subjects"]:
+            continue
+        ns = binding["metadata"].get("namespace", "")
+        role = one(rendered, binding["roleRef"]["kind"], binding["roleRef"]["name"]) if not ns else next(
+            o for o in rendered
+            if o["kind"] == "Role" and o["metadata"]["name"] == binding["roleRef"]["name"]
+            and o["metadata"]["namespace"] == ns
+        )  # fmt: skip
+        for rule in role["rules"]:
+            out.setdefault(ns, set()).update((r, v) for r in rule["resources"] for v in rule["verbs"])
+    return out
+
+
+def test_metallb_rbac_is_exactly_what_each_process_reads_and_writes(
+    rendered_metallb: list[dict[str, Any]],
+) -> None:
+    """Read rights = the informers the code starts (kube.metallb), nothing more; writes as listed."""
+    from frrnode.kube.metallb import Controller, Speaker
+    from frrnode.metallb.resources import Settings as MetalLBSettings
+
+    settings = MetalLBSettings()
+    read = ("get", "list", "watch")
+    for account, world, writes in (
+        (
+            "controller",
+            Controller(None, settings),  # type: ignore[arg-type]
+            {"": {("services", "patch"), ("services/status", "patch")}},
+        ),
+        (
+            "speaker",
+            Speaker(None, "n1", settings),  # type: ignore[arg-type]
+            {
+                MLB: {
+                    ("servicebgpstatuses", "list"),
+                    ("servicebgpstatuses", "create"),
+                    ("servicebgpstatuses", "delete"),
+                    ("servicebgpstatuses/status", "update"),
+                },
+                "frr-k8s-system": {("frrconfigurations", v) for v in ("get", "create", "update")},
+            },
+        ),
+    ):
+        expected: dict[str, set[tuple[str, str]]] = {ns: set(w) for ns, w in writes.items()}
+        for informer in world.informers:
+            lw = informer.lw
+            ns = "" if lw.namespace in (None, "*") else lw.namespace  # type: ignore[attr-defined]
+            plural = lw.resource._api_info.plural  # type: ignore[attr-defined]
+            expected.setdefault(ns, set()).update((plural, v) for v in read)
+        assert _bound(rendered_metallb, account) == expected, account
+    # Secrets and ConfigMaps are read in MetalLB's namespace only.
+    for name in ("metallb-controller", "metallb-speaker"):
+        assert not {"secrets", "configmaps"} & {
+            r for r, _, _ in _rules(rendered_metallb, "ClusterRole", name)
+        }
+
+
+def test_metallb_overlay_loads_into_the_api_server_through_kubectl(
+    kubectl: Kubectl, rendered_metallb: list[dict[str, Any]]
+) -> None:
+    # After config/default (the test above): MetalLB's parts are added, the rest is unchanged.
+    out = kubectl("apply", "-k", str(CONFIG / "metallb"))
+    assert "deployment.apps/controller created" in out and "daemonset.apps/speaker created" in out
+    assert "namespace/frr-k8s-system unchanged" in out
+    again = kubectl("apply", "-k", str(CONFIG / "metallb"))
+    assert all(line.endswith("unchanged") for line in again.splitlines()), again
+    for obj in rendered_metallb:
+        kind, name = obj["kind"].lower(), obj["metadata"]["name"]
+        ns = ["-n", obj["metadata"]["namespace"]] if "namespace" in obj["metadata"] else []
+        assert kubectl.get(kind, name, *ns)["metadata"]["uid"]

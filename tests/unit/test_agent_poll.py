@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import AsyncIterator
 
-from frrnode.agent.reconcile import Agent, AgentState, Reconciler
+from frrnode.agent.reconcile import Reconciler
+from frrnode.agent.runner import Agent
 from frrnode.agent.sources import Snapshot
+from frrnode.agent.state import AgentState
 from frrnode.errors import ConfigError
 from frrnode.frr.reload import ApplyResult
 from frrnode.pipeline import Settings
@@ -37,6 +39,9 @@ class TwoSnapshots:
         await asyncio.sleep(self.gap)
         yield Snapshot(resources=None, errors=(ConfigError("second"),))
         await asyncio.Event().wait()  # a source stays open
+
+    def resync(self) -> None:
+        raise AssertionError("not asked for")
 
 
 def test_reconcile_during_a_slow_poll_is_polled_again() -> None:

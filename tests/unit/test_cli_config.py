@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pl_helpers import config, dump, neighbor, node, router, secret
@@ -23,7 +24,8 @@ def test_validate_ok(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", config("a", router(neighbor())), node("n1"))
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
-    assert "valid: 1 FRRConfiguration(s), 1 Node(s)" in result.stderr
+    # The summary is the command's output (stdout); problems and remarks go to stderr.
+    assert result.stdout.strip() == "valid: 1 FRRConfiguration(s), 1 Node(s)"
 
 
 def test_validate_reports_every_error_and_fails(tmp_path: Path) -> None:
@@ -43,7 +45,7 @@ def test_validate_reports_every_error_and_fails(tmp_path: Path) -> None:
         "FRRConfiguration/frr-k8s-system/d spec.bgp.routers[0].neighbors[0].asn" in err
     )
     assert f"(in {tmp_path / 'b.yaml'}#0 and {tmp_path / 'b.yaml'}#1)" in err
-    assert "invalid: 3 problem(s)" in err
+    assert "invalid: 3 problem(s)" in result.stdout and "invalid" not in err
 
 
 def test_validate_schema_error(tmp_path: Path) -> None:
@@ -158,3 +160,28 @@ def test_render_reads_as_the_nodes_agent(tmp_path: Path) -> None:
     (tmp_path / "dup.yaml").write_text("a: [\n")
     result = runner.invoke(app, ["render", str(tmp_path), "--node", "n1"])
     assert result.exit_code == 1 and "invalid YAML" in result.stderr
+
+
+def test_validate_json(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        config("a", router(neighbor(address="bad"))),
+        config("c", router(neighbor(asn=65009))),
+    )
+    write(tmp_path, "b.yaml", config("d", router(neighbor(asn=65010))))
+    result = runner.invoke(app, ["validate", "--json", str(tmp_path)])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["valid"] is False and doc["configurations"] == 3
+    by_kind = {e["kind"]: e for e in doc["errors"]}
+    bad = by_kind["error"]
+    assert bad["object"] == "FRRConfiguration/frr-k8s-system/a"
+    assert bad["path"] == "spec.bgp.routers[0].neighbors[0].address"
+    assert bad["file"] == str(tmp_path / "a.yaml") and bad["document"] == 0
+    conflict = by_kind["conflict"]
+    assert conflict["object"] == "FRRConfiguration/frr-k8s-system/c"
+    assert conflict["otherObject"] == "FRRConfiguration/frr-k8s-system/d"
+    assert conflict["otherFile"] == str(tmp_path / "b.yaml")
+    ok = runner.invoke(app, ["validate", "--json", str(tmp_path / "b.yaml")])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["valid"] is True

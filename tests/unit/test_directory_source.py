@@ -346,3 +346,25 @@ def test_notes_are_logged_once_and_reach_the_status(tmp_path: Path, caplog: pyte
     assert build_node_state("n1", "").status.notes is None  # absent when there is nothing to say
     many = build_node_state("n1", "", notes=[f"note {i}" for i in range(50)]).status.notes
     assert many is not None and len(many) == MAX_NOTES and "31 more" in many[-1]
+
+
+# ---------------------------------------------------------------- SIGHUP: a full resync at once
+
+
+def test_resync_walks_the_whole_tree_at_once(tmp_path: Path) -> None:
+    """`resync()` (SIGHUP) yields a snapshot from a full walk at once, changed or not, without
+    waiting for the periodic resync: here it finds an edit the watch cannot see (the target of
+    a symlink that points out of the tree)."""
+    outside, root = tmp_path / "outside", tmp_path / "manifests"
+    outside.mkdir()
+    root.mkdir()
+    write_atomic(outside / "a.yaml", cfg("a", asn=65001))
+    (root / "a.yaml").symlink_to(outside / "a.yaml")
+    with RunningSource(source(root, resync=600.0)) as running:
+        assert asns(running.next().resources) == {"a": 65001}
+        write_atomic(outside / "a.yaml", cfg("a", asn=65002))
+        assert running.drain(quiet=1.0) == []  # unseen by the watch
+        running._loop.call_soon_threadsafe(running.source.resync)
+        assert asns(running.next(timeout=5.0).resources) == {"a": 65002}
+        running._loop.call_soon_threadsafe(running.source.resync)  # nothing changed: a snapshot still
+        assert asns(running.next(timeout=5.0).resources) == {"a": 65002}

@@ -122,3 +122,31 @@ def test_missing_node_is_a_conversion_error_not_an_empty_world() -> None:
         task.cancel()
 
     asyncio.run(body())
+
+
+def test_resync_relists_everything_and_yields_a_snapshot() -> None:
+    """`resync()` (SIGHUP): every informer lists again and a snapshot comes even if nothing
+    changed; a change the watches never delivered is in it."""
+
+    async def body() -> None:
+        w = World()
+        w.configs.put("mine", spec({"zone": "a"}), namespace=NS)
+        task = asyncio.create_task(w.consume())
+        async with asyncio.timeout(5):
+            while not w.got:
+                await asyncio.sleep(0.01)
+        await settle()
+        lists = [lw.lists for lw in (w.node, w.configs, w.secrets, w.frrk8s)]
+        # An edit the watch missed: in the server's objects, not in its event log.
+        w.configs.objects[(NS, "mine")]["spec"] = spec({"zone": "a"}, asn=64999)
+        w.source.resync()
+        async with asyncio.timeout(5):
+            while len(w.got) < 2:
+                await asyncio.sleep(0.01)
+        assert [lw.lists for lw in (w.node, w.configs, w.secrets, w.frrk8s)] == [n + 1 for n in lists]
+        snap = w.got[-1]
+        assert snap.resources is not None
+        assert [c.spec.bgp.routers[0].asn for c in snap.resources.configurations] == [64999]
+        task.cancel()
+
+    asyncio.run(body())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -191,19 +192,24 @@ def test_conflict_rereads_and_retries() -> None:
 
 
 @pytest.mark.parametrize("where", ["running", "error"])
-def test_no_secret_value_reaches_the_api(where: str) -> None:
+def test_secrets_are_redacted_by_position_before_the_api(where: str) -> None:
+    """FRR's secret arguments never reach the API, wherever they appear (the running config, or
+    FRR's error text quoting a failing line); by position only, so a short password `1` does not
+    punch holes in `router bgp 64512` (issue 9, defect 5)."""
+
     async def body() -> None:
         client = FakeClient()
         sink = sink_with(client)
-        sink.secrets = {"hunter22-secret"}
-        running = "router bgp 64512\n neighbor 1.2.3.4 password hunter22-secret\n"
+        running = "router bgp 64512\n neighbor 1.2.3.4 password 1\n"
+        peer = session("1.2.3.4")
         if where == "error":
-            running = "unavailable: vtysh said 'hunter22-secret' is wrong\n"
-        node = build_node_state("n1", running)
-        sink.write(node, [])
+            running = "router bgp 64512\n"
+            peer = replace(peer, last_error="line 2: % Unknown command: neighbor 1.2.3.4 password 1")
+        sink.write(build_node_state("n1", running), build_session_states("n1", [peer], namespace=NS))
         assert sink._desired is not None
         await sink.sync(sink._desired)
         stored = str(client.objects)
-        assert "hunter22-secret" not in stored and "<retracted>" in stored
+        assert "password 1" not in stored and "password <retracted>" in stored
+        assert "router bgp 64512" in stored
 
     asyncio.run(body())

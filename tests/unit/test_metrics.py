@@ -124,15 +124,19 @@ def test_empty_snapshot_has_no_frr_series() -> None:
 
 def test_label_values_are_escaped() -> None:
     fam = metrics.Family("x", "gauge", "h", (((("peer", 'a"b\\c'),), 1.0),))
-    assert metrics._exposition([fam]) == '# HELP x h\n# TYPE x gauge\nx{peer="a\\"b\\\\c"} 1\n'
+    assert metrics.exposition_text([fam]) == '# HELP x h\n# TYPE x gauge\nx{peer="a\\"b\\\\c"} 1\n'
 
 
 def test_parse_address() -> None:
     assert metrics.parse_address("127.0.0.1:7473") == ("127.0.0.1", 7473)
     assert metrics.parse_address("[::1]:9") == ("::1", 9)
     assert metrics.parse_address(":80") == ("0.0.0.0", 80)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected HOST:PORT"):
         metrics.parse_address("localhost")
+    with pytest.raises(ValueError, match="out of range"):
+        metrics.parse_address("127.0.0.1:99999")
+    with pytest.raises(ValueError, match="brackets"):
+        metrics.parse_address("::1:80")
 
 
 def test_liveness_status() -> None:

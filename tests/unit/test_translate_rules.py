@@ -781,7 +781,7 @@ CASES = [
         [C("a", R(N(address="fe80::1%eth0")))],
         "a",
         f"{N0}.address",
-        "failed to find ipfamily",
+        "for a link-local peer use `interface: eth0`",
         id="gap-address-with-zone",
     ),
     pytest.param(

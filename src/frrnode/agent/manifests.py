@@ -9,6 +9,10 @@ reduced to what this node needs.
   validated (its errors are not this node's problem: `frrnode validate` and the webhook report
   them); only what that decision needs is kept: its name, location and selector. When the
   node's labels change, the files of the configurations that now select it are parsed again.
+- Objects of the `extra_kinds` another package reads (MetalLB's objects, Services,
+  EndpointSlices: they concern every node's MetalLB stage) are always kept, and with them every
+  Node's name and labels (MetalLB's controller checks selectors against the whole cluster, and
+  each node's agent must reach the same result).
 - A snapshot holds the kept objects only, so building the node's config costs what selects it,
   and the previous snapshot shares every unchanged object with the next one.
 
@@ -29,8 +33,16 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from frrnode.api import yamldocs
-from frrnode.api.core import Node
-from frrnode.api.loader import Limits, Loaded, Resources, parse_file, path_order, read_manifest
+from frrnode.api.core import Node, ObjectMeta
+from frrnode.api.loader import (
+    ExtraKinds,
+    Limits,
+    Loaded,
+    Resources,
+    parse_file,
+    path_order,
+    read_manifest,
+)
 from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConfigError, Location
 from frrnode.model import ObjectRef
@@ -56,6 +68,8 @@ class _Doc:
     """An FRRConfiguration's nodeSelector, as a key (a model per object would cost ~1 KB)."""
     invalid: bool = False
     """The selector cannot be evaluated (R44): the object is kept, the pipeline reports it."""
+    extra: bool = False
+    """One of the `extra_kinds` (always kept)."""
 
 
 @dataclass
@@ -74,6 +88,8 @@ class NodeFilter:
     node: str | None
     namespace: str
     node_labels: Mapping[str, str] | None = None
+    cluster_nodes: bool = False
+    """Keep every Node's name and labels, not only this node's (set with extra kinds)."""
 
     def labels(self, nodes: Iterable[Node]) -> dict[str, str]:
         """The node's labels exactly as `pipeline.build_node_config` computes them."""
@@ -85,19 +101,27 @@ class NodeFilter:
             labels.update(self.node_labels)
         return labels
 
-    def keeps(self, ref: ObjectRef, selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:
-        """Whether the node needs object `ref` (an FRRConfiguration's by its `selector`)."""
-        if self.node is None or ref.kind != "FRRConfiguration" or selector is None:
-            return self.keeps_key(ref, None, False, labels)
+    def keeps(
+        self, ref: ObjectRef, selector: LabelSelector | None, labels: Mapping[str, str], extra: bool = False
+    ) -> bool:
+        """Whether the node needs object `ref` (an FRRConfiguration's by its `selector`; `extra`:
+        one of the `extra_kinds`)."""
+        if self.node is None or ref.kind != "FRRConfiguration" or selector is None or extra:
+            return self.keeps_key(ref, None, False, labels, extra)
         if ref.namespace not in ("", self.namespace):
             return False
         return matches(selector, labels) or bool(selector_errors(selector))
 
     def keeps_key(
-        self, ref: ObjectRef, key: SelectorKey | None, invalid: bool, labels: Mapping[str, str]
+        self,
+        ref: ObjectRef,
+        key: SelectorKey | None,
+        invalid: bool,
+        labels: Mapping[str, str],
+        extra: bool = False,
     ) -> bool:
         """`keeps`, with an FRRConfiguration's selector as its key and whether it is invalid."""
-        if self.node is None:
+        if self.node is None or extra:
             return True
         kind, namespace = ref.kind, ref.namespace
         if kind == "FRRConfiguration":
@@ -105,7 +129,7 @@ class NodeFilter:
                 return False
             return invalid or key_matches(key, labels)
         if kind == "Node":
-            return ref.name == self.node
+            return self.cluster_nodes or ref.name == self.node
         # Secrets of every namespace: their values are redacted from status and logs.
         return kind == "Secret" or (kind == "FRRK8sConfiguration" and namespace in ("", self.namespace))
 
@@ -140,21 +164,35 @@ def identity(path: str) -> Identity | None:
 class ManifestCache:
     """Parsed manifest files by path; `refresh` brings it up to date, `resources` assembles."""
 
-    def __init__(self, flt: NodeFilter, limits: Limits | None = None):
+    def __init__(
+        self,
+        flt: NodeFilter,
+        limits: Limits | None = None,
+        extra_kinds: ExtraKinds | None = None,
+        secret_namespaces: Iterable[str] = (),
+    ):
         self.filter = flt
         self.limits = limits or Limits.from_env()
+        self.extra_kinds = extra_kinds
+        self.secret_namespaces = tuple(secret_namespaces)
         self.entries: dict[str, _Entry] = {}
         self.labels: dict[str, str] = flt.labels(())
         self.parses = 0
         """Files parsed so far (tests and benchmarks check that unchanged files are not)."""
 
-    def _needs(self, ref: ObjectRef, selector: LabelSelector | None) -> bool:
-        return self.filter.keeps(ref, selector, self.labels)
+    def _needs(self, ref: ObjectRef, selector: LabelSelector | None, extra: bool) -> bool:
+        return self.filter.keeps(ref, selector, self.labels, extra)
 
     def _parse(self, path: str, ident: Identity, data: bytes, digest: bytes) -> _Entry:
         self.parses += 1
         parsed = parse_file(
-            path, data, default_namespace=self.filter.namespace, limits=self.limits, screen=self._needs
+            path,
+            data,
+            default_namespace=self.filter.namespace,
+            limits=self.limits,
+            extra_kinds=self.extra_kinds,
+            secret_namespaces=self.secret_namespaces,
+            screen=self._needs,
         )
         entry = _Entry(ident, digest, errors=parsed.errors, notes=parsed.notes)
         for note in parsed.notes:
@@ -164,11 +202,15 @@ class ManifestCache:
         return entry
 
     def _doc(self, item: Loaded) -> _Doc:
-        selector = item.obj.spec.node_selector if isinstance(item.obj, FRRConfiguration) else item.selector
+        obj = item.obj
+        if isinstance(obj, Node) and self.filter.node not in (None, obj.name):
+            # Another node (kept for its labels only, `cluster_nodes`): not its spec and status.
+            obj = Node(metadata=ObjectMeta(name=obj.name, labels=obj.labels))
+        selector = obj.spec.node_selector if isinstance(obj, FRRConfiguration) else item.selector
         if selector is None:
-            return _Doc(item.ref, item.location, item.obj)
+            return _Doc(item.ref, item.location, obj, extra=item.extra)
         invalid = bool(selector_errors(selector))
-        return _Doc(item.ref, item.location, item.obj, selector_key(selector), invalid)
+        return _Doc(item.ref, item.location, obj, selector_key(selector), invalid, item.extra)
 
     def _load(self, path: str, old: _Entry | None) -> _Entry | None:
         """The entry of `path` now (None: gone). Unchanged identity or content: the old entry."""
@@ -266,7 +308,7 @@ class ManifestCache:
             # Errors may belong to objects that this node now needs, or no longer needs.
             needed = bool(entry.errors)
             for doc in entry.docs:
-                keep = self.filter.keeps_key(doc.ref, doc.selector, doc.invalid, labels)
+                keep = self.filter.keeps_key(doc.ref, doc.selector, doc.invalid, labels, doc.extra)
                 if not keep:
                     doc.obj = None
                 elif doc.obj is None:
@@ -306,6 +348,6 @@ class ManifestCache:
                     continue
                 seen[doc.ref] = doc.location
                 if doc.obj is not None:
-                    out.add(Loaded(doc.ref, doc.location, doc.obj))
+                    out.add(Loaded(doc.ref, doc.location, doc.obj, extra=doc.extra))
         out.notes = notes
         return out, errors, notes

@@ -8,10 +8,12 @@
   `..._config_loaded_bool`, `..._config_stale_bool`.
 - The agent's own: `frrnode_reconciles_total`, `frrnode_conversion_failures_total`,
   `frrnode_apply_duration_seconds` (histogram), `frrnode_last_successful_apply_timestamp_seconds`,
-  `frrnode_frr_state_read_errors_total`.
+  `frrnode_frr_state_read_errors_total`, `frrnode_frr_daemon_up{daemon}`,
+  `frrnode_frr_daemon_restarts_total{daemon}`, `frrnode_frr_repairs_total{reason}`,
+  `frrnode_status_write_errors_total`.
 
 Upstream (Go) exposes counters such as `frrk8s_bgp_opens_sent` without a `_total` suffix;
-prometheus_client would rename them, so the FRR families are written by `_exposition` here,
+prometheus_client would rename them, so the FRR families are written by `exposition_text` here,
 byte-compatible with the Go client's text format, and the rest by prometheus_client.
 """
 
@@ -25,11 +27,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from frrnode.agent.state import REPAIR_REASONS
 from frrnode.frr.state import BfdPeerState, SessionState, Snapshot
 
 log = logging.getLogger(__name__)
@@ -132,7 +135,7 @@ def _escape_label(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
-def _exposition(families: Iterable[Family]) -> str:
+def exposition_text(families: Iterable[Family]) -> str:
     """Prometheus text format 0.0.4, names exactly as given (no `_total` munging)."""
     lines = []
     for f in families:
@@ -185,8 +188,31 @@ class AgentMetrics:
         self.state_read_errors = Counter(
             "frrnode_frr_state_read_errors", "Failed reads of FRR's BGP/BFD state.", registry=r
         )
+        self.daemon_up = Gauge(
+            "frrnode_frr_daemon_up", "1 if the FRR daemon runs (as the agent last saw it).", ["daemon"],
+            registry=r,
+        )  # fmt: skip
+        self.daemon_restarts = Counter(
+            "frrnode_frr_daemon_restarts", "FRR daemon restarts the agent saw (each followed by a repair).",
+            ["daemon"], registry=r,
+        )  # fmt: skip
+        self.repairs = Counter(
+            "frrnode_frr_repairs",
+            "Times the agent put FRR's configuration back: after a daemon restart (daemon_restart), a "
+            "daemon lacking its share without a seen restart (daemon_config), drift found by the "
+            "periodic check (drift).",
+            ["reason"], registry=r,
+        )  # fmt: skip
+        for reason in REPAIR_REASONS:
+            self.repairs.labels(reason)
+        self.status_write_errors = Counter(
+            "frrnode_status_write_errors", "Failed writes of the status directory (e.g. filesystem full).",
+            registry=r,
+        )  # fmt: skip
         self._lock = threading.Lock()
         self._snapshot = Snapshot()
+        self.extra_families: list[Callable[[Snapshot], Iterable[Family]]] = []
+        """More families computed from the same snapshot at scrape time (MetalLB's `metallb_*`)."""
 
     # -- feeding -------------------------------------------------------------------------------
     def update_snapshot(self, snapshot: Snapshot) -> None:
@@ -226,17 +252,27 @@ class AgentMetrics:
 
     # -- exposition ----------------------------------------------------------------------------
     def exposition(self) -> bytes:
-        return generate_latest(self.registry) + _exposition(frr_families(self.snapshot)).encode()
+        snapshot = self.snapshot
+        families = frr_families(snapshot)
+        for source in self.extra_families:
+            families += source(snapshot)
+        return generate_latest(self.registry) + exposition_text(families).encode()
 
 
 # ---------------------------------------------------------------- HTTP endpoints
 
 
 def parse_address(address: str) -> tuple[str, int]:
-    """`host:port`, `[v6]:port` or `:port` (all interfaces) -> (host, port)."""
+    """`host:port`, `[v6]:port` or `:port` (all interfaces) -> (host, port).
+
+    Raises ValueError with a message fit for the user (no port, a port out of range)."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
-        raise ValueError(f"expected host:port, got {address!r}")
+        raise ValueError(f"expected HOST:PORT (e.g. {DEFAULT_METRICS_ADDRESS}), got {address!r}")
+    if not 0 <= int(port) <= 65535:
+        raise ValueError(f"port {port} of {address!r} is out of range (0-65535)")
+    if ":" in host and not host.startswith("["):
+        raise ValueError(f"write an IPv6 address in brackets, e.g. [::1]:{port}; got {address!r}")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
@@ -250,6 +286,12 @@ def liveness_status(daemons: Callable[[], Sequence[str]], expected: Sequence[str
     return 200 if set(expected) <= running else 404
 
 
+class Exposing(Protocol):
+    """What /metrics serves: `AgentMetrics`, or MetalLB's processes' metrics in Kubernetes mode."""
+
+    def exposition(self) -> bytes: ...
+
+
 class MetricsServer:
     """A small threaded HTTP server: /metrics, /livez, /readyz.
 
@@ -259,7 +301,7 @@ class MetricsServer:
 
     def __init__(
         self,
-        metrics: AgentMetrics,
+        metrics: Exposing,
         address: str = DEFAULT_METRICS_ADDRESS,
         daemons: Callable[[], Sequence[str]] | None = None,
         ready: Callable[[], bool] = lambda: False,

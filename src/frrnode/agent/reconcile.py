@@ -1,85 +1,44 @@
-"""The reconcile loop: snapshot -> NodeConfig -> FRR text -> apply, then tell the observers.
+"""One reconcile pass: snapshot -> NodeConfig -> FRR text -> apply (agent/runner.py runs them).
 
 Level-driven and idempotent: every pass recomputes the node's config from the latest snapshot.
-- Bursts of changes are coalesced: the first change opens a short window (`debounce`), later ones
-  replace the pending snapshot, and one pass runs on the final state.
 - An unchanged desired config does not call FRR at all.
 - An invalid or conflicting set is never applied: FRR keeps the last good config and the status
   says why (`last_conversion`).
-- A failed apply is retried with exponential backoff until it works or a new snapshot arrives.
+- A failed apply asks to be retried, unless FRR refused the config itself (a permanent error):
+  that one waits for the input to change (or a daemon restart, or SIGHUP).
+- FRR's daemons are watched (`frr.daemons.DaemonWatch`): while one is down nothing is reported
+  as applied; one that was restarted gets the whole config again and every daemon is checked
+  on its own (`frr.repair.Repairer`), since FRR's merged running config hides a daemon that
+  came back empty (issue 9, defect 1).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
-from frrnode.agent.sources import Snapshot, Source
-from frrnode.agent.status import passwords_of, redact, redact_log
+from frrnode.agent.blame import explain
+from frrnode.agent.sources import Snapshot
+from frrnode.agent.state import AgentState, DaemonStatus, Result
+from frrnode.agent.status import redact, redact_log
 from frrnode.api.loader import Resources
 from frrnode.errors import ConfigError, ConfigErrors, FrrError
+from frrnode.frr.daemons import DaemonEvents, DaemonWatch
+from frrnode.frr.incremental import METHOD as INCREMENTAL
 from frrnode.frr.reload import Applier, ApplyResult
 from frrnode.frr.render import render_config
+from frrnode.frr.repair import Repairer, summary
 from frrnode.model import NodeConfig
 from frrnode.pipeline import PipelineCache, Settings, build_node_config
 
+__all__ = ["AgentState", "Outcome", "Reconciler", "Result"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Result:
-    """The outcome of one step (conversion or reload) at one time."""
-
-    ok: bool
-    message: str
-    at: float
-
-    @classmethod
-    def success(cls) -> Result:
-        return cls(True, "success", time.time())
-
-
-@dataclass
-class AgentState:
-    """What the agent knows; read by the status writer and the metrics (never written by them)."""
-
-    last_conversion: Result | None = None
-    last_reload: Result | None = None
-    desired_config: str | None = None
-    applied_config: str | None = None
-    node_config: NodeConfig | None = None
-    """The last valid desired config (its passwords are what status and logs must never show)."""
-    secrets: frozenset[str] = frozenset()
-    """Every password value the agent knows of (neighbors and Secrets): redacted everywhere."""
-    applied_generations: dict[str, str] = field(default_factory=dict)
-    """`FRRConfiguration/ns/name` -> generation (or content hash) that the running config reflects."""
-    pending_generations: dict[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-    """The source's remarks on skipped objects (status `notes`)."""
-    reconciles: int = 0
-    conversion_failures: int = 0
-    apply_failures: int = 0
-    applies: int = 0
-    last_apply_seconds: float | None = None
-    last_success_at: float | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self.applied_config is not None
-
-    @property
-    def stale(self) -> bool:
-        """The latest desired state is not what FRR runs (conversion or apply failed)."""
-        return (self.last_conversion is not None and not self.last_conversion.ok) or (
-            self.last_reload is not None and not self.last_reload.ok
-        )
 
 
 def _generation(obj: object) -> str:
@@ -93,16 +52,6 @@ def _generation(obj: object) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _secret_values(resources: Resources) -> frozenset[str]:
-    """Password values of every Secret, used or not: none may leak into status or logs."""
-    values: set[str] = set()
-    for secret in resources.secrets:
-        raw = secret.get("password")
-        if raw:
-            values.add(raw.decode(errors="replace"))
-    return frozenset(values)
-
-
 def _generations(resources: Resources, node: NodeConfig) -> dict[str, str]:
     wanted = {str(ref) for ref in node.sources}
     out: dict[str, str] = {}
@@ -111,6 +60,29 @@ def _generations(resources: Resources, node: NodeConfig) -> dict[str, str]:
         if ref in wanted:
             out[ref] = _generation(cfg)
     return dict(sorted(out.items()))
+
+
+def _frr_unchanged(exc: FrrError) -> bool:
+    """The failed apply left FRR on its previous config: the grammar check refused it before
+    anything was sent, or frr-reload.py's rollback put the previous config back."""
+    text = str(exc)
+    return "vtysh --dryrun" in text or "the previous configuration was restored" in text
+
+
+def _drift_lines(result: ApplyResult) -> list[str]:
+    """The `+ line` / `- line` changes frr-reload.py made, minus those it always shows (values
+    FRR never displays, left in `residual`): what really differed from FRR's running config.
+    An apply after a reset that did not go through frr-reload.py was the incremental applier's
+    cold start (FRR ran nothing): every line it sent was missing."""
+    if not result.changed:
+        return []
+    if result.method == INCREMENTAL:
+        sent = (line.strip() for line in result.output.splitlines())
+        return [f"+ {line}" for line in sent if line and not line.startswith(("!", "exit"))]
+    residual = set(result.residual)
+    return [
+        line for line in result.output.splitlines() if line.startswith(("+ ", "- ")) and line not in residual
+    ]
 
 
 @dataclass(frozen=True)
@@ -122,7 +94,12 @@ class Outcome:
 
 
 class Reconciler:
-    """One synchronous pass at a time (the agent serialises them); holds the agent's state."""
+    """One synchronous pass at a time; holds the agent's state.
+
+    `watch` and `repairer` (optional) guard against FRR daemon restarts (module docstring).
+    `reconcile` and `check_daemons` may be called from different threads: a lock serialises
+    them (a check during a pass is skipped; the pass checks the daemons itself).
+    """
 
     def __init__(
         self,
@@ -130,191 +107,286 @@ class Reconciler:
         applier: Applier,
         render: Callable[[NodeConfig], str] = render_config,
         verify_interval: float = 60.0,
+        watch: DaemonWatch | None = None,
+        repairer: Repairer | None = None,
     ):
         self.settings = settings
         self.applier = applier
         self.render = render
         self.verify_interval = verify_interval
+        self.watch = watch
+        self.repairer = repairer
         self.state = AgentState()
         self.cache = PipelineCache()
         """Per-object results reused between passes (unchanged objects are not translated again)."""
         self._verified_at = time.monotonic()
+        self._lock = threading.Lock()
+        self._applied_generations: dict[str, str] = {}
+        """Generations of `state.applied_config` (restored when a repair brings FRR back)."""
+        self._applied_raw = False
+        self._force_verify = False
+
+    # -- FRR daemons ---------------------------------------------------------------------------
+    def check_daemons(self) -> DaemonEvents:
+        """Look at FRR's daemons (cheap: pid files); record deaths and restarts. Returns no
+        events while a pass is running (that pass checks them itself)."""
+        if not self._lock.acquire(blocking=False):
+            return DaemonEvents()
+        try:
+            return self._check_daemons()
+        finally:
+            self._lock.release()
+
+    def _check_daemons(self) -> DaemonEvents:
+        if self.watch is None:
+            return DaemonEvents()
+        events = self.watch.check()
+        now, state = time.time(), self.state
+        for daemon, proc in self.watch.processes.items():
+            status = state.daemons.setdefault(daemon, DaemonStatus())
+            status.running, status.pid = proc is not None, proc.pid if proc is not None and proc.pid else None
+            if status.running:
+                status.down_since = None
+            elif status.down_since is None:
+                status.down_since = now
+        for daemon in events.died:
+            log.error(
+                "FRR daemon %s is not running: its configuration is lost, FRR does not run the desired "
+                "configuration until it is back (then it is re-applied)",
+                daemon,
+            )
+        for daemon in events.restarted:
+            status = state.daemons[daemon]
+            status.restarts += 1
+            status.last_restart_at = now
+            log.warning(
+                "FRR daemon %s was restarted (now pid %s): it may run an empty or old configuration; "
+                "re-applying the whole configuration and checking every daemon",
+                daemon,
+                status.pid or "?",
+            )
+        if state.applied_config is not None:
+            state.pending_repair |= set(events.restarted)
+        if state.frr_down or state.pending_repair:
+            state.applied_generations = {}
+        down = state.frr_down
+        if down and (events.died or state.last_reload is None or state.last_reload.ok):
+            state.last_reload = Result.failure(
+                f"FRR daemon(s) {', '.join(down)} not running: FRR does not run the desired "
+                "configuration; it is re-applied when they are back"
+            )
+        return events
+
+    # -- passes --------------------------------------------------------------------------------
+    def request_verify(self) -> None:
+        """Make the next pass compare FRR's real running config (and each daemon's) with the
+        desired config, as the periodic check does (SIGHUP)."""
+        self._force_verify = True
 
     def _drift_check_due(self) -> bool:
         """Time to compare FRR's real running config with what we applied?
 
-        The incremental applier trusts its memory of what FRR runs; if FRR restarted or someone
-        changed it by hand, that memory is wrong. Every `verify_interval` an unchanged desired
-        config still goes through the applier's full path (frr-reload.py computes the real diff,
-        which is empty when nothing drifted, so FRR is only read, not changed).
+        The incremental applier trusts its memory of what FRR runs; if someone changed FRR by
+        hand, that memory is wrong. Every `verify_interval` an unchanged desired config still
+        goes through the applier's full path (frr-reload.py computes the real diff, which is
+        empty when nothing drifted, so FRR is only read, not changed), and every daemon's own
+        config is checked.
         """
-        reset = getattr(self.applier, "reset", None)
-        if reset is None or time.monotonic() - self._verified_at < self.verify_interval:
-            return False
-        reset()
-        return True
+        if self._force_verify:
+            return True
+        return time.monotonic() - self._verified_at >= self.verify_interval
 
     def _conversion_failed(self, errors: list[ConfigError] | tuple[ConfigError, ...]) -> Outcome:
-        message = redact_log("failed: " + "; ".join(str(e) for e in errors), self.state.secrets)
+        message = redact_log("failed: " + "; ".join(str(e) for e in errors))
         self.state.last_conversion = Result(False, message, time.time())
         self.state.conversion_failures += 1
         log.error("configuration rejected, FRR keeps its last good config: %s", message)
         return Outcome(called_frr=False, error=message)
 
     def reconcile(self, snapshot: Snapshot) -> Outcome:
-        self.state.reconciles += 1
-        self.state.notes = snapshot.notes
+        with self._lock:
+            return self._reconcile(snapshot)
+
+    def _reconcile(self, snapshot: Snapshot) -> Outcome:
+        state = self.state
+        state.reconciles += 1
+        state.notes = snapshot.notes
         if snapshot.resources is None:
             return self._conversion_failed(snapshot.errors)
-        self.state.secrets = self.state.secrets | _secret_values(snapshot.resources)
         try:
             node = build_node_config(snapshot.resources, self.settings, self.cache)
         except ConfigErrors as exc:
             return self._conversion_failed(exc.errors)
-        self.state.last_conversion = Result.success()
-        self.state.node_config = node
-        self.state.secrets = self.state.secrets | passwords_of(node)
+        state.last_conversion = Result.success()
+        state.node_config = node
         text = self.render(node)
-        self.state.desired_config = text
-        self.state.pending_generations = _generations(snapshot.resources, node)
-        last = self.state.last_reload
-        if text == self.state.applied_config and (last is None or last.ok) and not self._drift_check_due():
+        state.desired_config = text
+        state.pending_generations = _generations(snapshot.resources, node)
+        self._check_daemons()
+        if state.frr_down:
+            message = state.last_reload.message if state.last_reload else "FRR daemons not running"
+            log.info("not applying: %s", message)
+            return Outcome(called_frr=False, error=message, retry=True)
+        if state.pending_repair:
+            return self._repair(text, node)
+        if text == state.rejected_config and not self._force_verify:
+            # FRR refused exactly this config; only a change (or a restart, SIGHUP) retries it.
+            return Outcome(called_frr=False, error=state.last_reload.message if state.last_reload else None)
+        last = state.last_reload
+        periodic = self._drift_check_due()
+        if text == state.applied_config and (last is None or last.ok) and not periodic:
             # Nothing to do for FRR; but an edit that changed nothing still counts as live.
             # After a failed apply the status says "failed" and FRR's state is uncertain, so going
             # back to the last good config applies it again (and reports that real result).
-            self.state.applied_generations = self.state.pending_generations
+            state.applied_generations = self._applied_generations = state.pending_generations
             return Outcome(called_frr=False)
-        return self.apply(text)
+        return self.apply(text, node, periodic)
 
-    def apply(self, text: str) -> Outcome:
+    def _reset(self, reason: str) -> None:
+        reset = getattr(self.applier, "reset", None)
+        if reset is not None:
+            reset(reason)
+
+    def _failed(self, exc: FrrError, node: NodeConfig | None, text: str, what: str) -> Outcome:
+        message = redact(explain(str(exc), node.raw if node is not None else ()))
+        state = self.state
+        state.apply_failures += 1
+        state.last_reload = Result.failure(message)
+        if not _frr_unchanged(exc):
+            # FRR may be half-way between two versions: claim none until an apply succeeds.
+            state.applied_generations = {}
+        if exc.permanent:
+            state.rejected_config = text
+            log.error(
+                "%s failed; FRR refuses this configuration, not retried until it changes: %s", what, message
+            )
+        else:
+            log.error("%s failed: %s", what, message)
+        return Outcome(called_frr=True, error=message, retry=not exc.permanent)
+
+    def apply(self, text: str, node: NodeConfig | None = None, periodic: bool = False) -> Outcome:
+        state = self.state
+        first = state.applied_config is None
+        if periodic:
+            self._reset("periodic check against FRR's running config")
+        elif self._applied_raw:
+            # The applied config had raw snippets, which may have removed or changed what the
+            # rendered part holds (`no router bgp 64512`): the applier's memory of what FRR runs
+            # is unreliable, so diff against FRR itself (defect 6: deleting such a snippet must
+            # bring the router back at once, not at the periodic check).
+            self._reset("the applied config had raw snippets: diffing against FRR's running config")
+        self._force_verify = False
         try:
             result = self.applier.apply(text)
         except FrrError as exc:
-            message = redact(str(exc), self.state.secrets)
-            self.state.apply_failures += 1
-            self.state.last_reload = Result(False, message, time.time())
-            log.error("applying the configuration failed: %s", message)
-            return Outcome(called_frr=True, error=message, retry=True)
+            self._after_apply_check()
+            return self._failed(exc, node, text, "applying the configuration")
         self._verified_at = time.monotonic()
-        if result.changed or self.state.applied_config != text:
-            self.state.applies += 1
-        self.state.applied_config = text
-        self.state.applied_generations = self.state.pending_generations
-        self.state.last_reload = Result.success()
-        self.state.last_apply_seconds = result.seconds
-        self.state.last_success_at = time.time()
-        log.info("applied the configuration with %s in %.3fs", result.method, result.seconds)
+        if not self._after_apply_check():
+            message = state.last_reload.message if state.last_reload else "an FRR daemon restarted"
+            state.apply_failures += 1
+            return Outcome(called_frr=True, error=message, retry=True)
+        drift = _drift_lines(result) if periodic else []
+        if drift:
+            state.repairs["drift"] += 1
+            state.last_repair = Result.success(
+                f"drift repaired: FRR's running config differed from the applied configuration in "
+                f"{len(drift)} line(s)"
+            )
+            log.warning(
+                "drift repaired: FRR's running config differed from the applied configuration "
+                "(changed by hand, or a daemon restarted unseen): %s",
+                "; ".join(drift[:5]) + (" ..." if len(drift) > 5 else ""),
+            )
+        if (periodic or first or "/" in result.method) and self.repairer is not None:
+            try:
+                self._verify_daemons(text)
+            except FrrError as exc:
+                return self._failed(exc, node, text, "checking every FRR daemon")
+        if result.changed or state.applied_config != text:
+            state.applies += 1
+        self._succeeded(text, node, state.pending_generations)
+        state.last_apply_seconds = result.seconds
+        if periodic and not result.changed:
+            log.debug("periodic check: FRR runs the desired configuration (%.3fs)", result.seconds)
+        else:
+            log.info("applied the configuration with %s in %.3fs", result.method, result.seconds)
         return Outcome(called_frr=True, apply=result)
 
+    def _succeeded(self, text: str, node: NodeConfig | None, generations: dict[str, str]) -> None:
+        state = self.state
+        state.applied_config = text
+        state.applied_generations = self._applied_generations = generations
+        state.last_reload = Result.success()
+        state.last_success_at = time.time()
+        state.rejected_config = None
+        self._applied_raw = bool(node is not None and node.raw)
 
-Observer = Callable[[AgentState], None]
+    def _after_apply_check(self) -> bool:
+        """After talking to FRR: did a daemon die or restart meanwhile? (Then FRR does not run
+        what was applied: vtysh skips a dead daemon and exits 0.)"""
+        events = self._check_daemons()
+        if events.restarted:
+            self.state.pending_repair |= set(events.restarted)
+            self.state.applied_generations = {}
+            if not self.state.frr_down:
+                self.state.last_reload = Result.failure(
+                    f"FRR daemon(s) {', '.join(events.restarted)} restarted while the configuration "
+                    "was applied: re-applying it"
+                )
+        return not (self.state.frr_down or events.restarted)
 
+    def _verify_daemons(self, text: str) -> None:
+        """Every daemon holds its share of the merged running config, or gets the config again."""
+        assert self.repairer is not None
+        missing = self.repairer.check()
+        if not missing:
+            return
+        log.warning("FRR daemons lack configuration others hold: %s; pushing it to them", summary(missing))
+        self.repairer.push(text, missing)
+        still = self.repairer.check()
+        if still:
+            raise FrrError(f"FRR daemons still lack configuration after a re-push: {summary(still)}")
+        self.state.repairs["daemon_config"] += 1
+        self.state.last_repair = Result.success(f"{summary(missing)}: configuration pushed to them again")
 
-class Service(Protocol):
-    """Something that runs beside the loop (the metrics HTTP server)."""
-
-    def start(self) -> object: ...
-    def stop(self) -> None: ...
-
-
-class Agent:
-    """Runs a source, the coalescing reconcile worker, and periodic observers until stopped."""
-
-    def __init__(
-        self,
-        source: Source,
-        reconciler: Reconciler,
-        debounce: float = 0.2,
-        retry_initial: float = 1.0,
-        retry_max: float = 30.0,
-        observers: tuple[Observer, ...] = (),
-        poll: Callable[[AgentState], None] | None = None,
-        poll_interval: float = 5.0,
-        services: tuple[Service, ...] = (),
-    ):
-        self.source = source
-        self.services = services
-        self.reconciler = reconciler
-        self.debounce = debounce
-        self.retry_initial = retry_initial
-        self.retry_max = retry_max
-        self.observers = observers
-        self.poll = poll
-        self.poll_interval = poll_interval
-        self._latest: Snapshot | None = None
-        self._dirty = asyncio.Event()
-        self._poke = asyncio.Event()
-
-    @property
-    def state(self) -> AgentState:
-        return self.reconciler.state
-
-    def _notify(self) -> None:
-        for observer in self.observers:
-            try:
-                observer(self.state)
-            except Exception:  # an observer must never stop the agent
-                log.exception("status observer failed")
-
-    async def _feed(self) -> None:
-        async for snapshot in self.source.snapshots():
-            self._latest = snapshot
-            self._dirty.set()
-
-    async def _work(self) -> None:
-        backoff = self.retry_initial
-        while True:
-            await self._dirty.wait()
-            # Fixed window from the first change: later changes only replace the pending snapshot.
-            await asyncio.sleep(self.debounce)
-            self._dirty.clear()
-            snapshot = self._latest
-            if snapshot is None:
-                continue
-            outcome = await asyncio.to_thread(self.reconciler.reconcile, snapshot)
-            self._notify()
-            self._poke.set()
-            if not outcome.retry:
-                backoff = self.retry_initial
-                continue
-            # Retry the same (latest) snapshot later, unless a new one arrives first.
-            log.info("retrying in %.1fs", backoff)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=backoff)
-            self._dirty.set()
-            backoff = min(backoff * 2, self.retry_max)
-
-    async def _poll(self) -> None:
-        assert self.poll is not None
-        while True:
-            # Cleared before reading, so a reconcile that ends during this poll is polled again.
-            self._poke.clear()
-            try:
-                await asyncio.to_thread(self.poll, self.state)
-            except Exception:
-                log.exception("polling FRR state failed")
-            # Poll on the interval, and right after each reconcile so status follows changes.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), timeout=self.poll_interval)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        tasks = [
-            asyncio.create_task(self._feed(), name="source"),
-            asyncio.create_task(self._work(), name="reconcile"),
-        ]
-        if self.poll is not None:
-            tasks.append(asyncio.create_task(self._poll(), name="poll"))
-        stopper = asyncio.create_task(stop.wait(), name="stop")
-        for service in self.services:
-            service.start()
+    def _repair(self, text: str, node: NodeConfig) -> Outcome:
+        """Restarted daemons: put FRR back on the desired config (or, when FRR refused that
+        one, the last good config) and check every daemon."""
+        state = self.state
+        daemons = sorted(state.pending_repair)
+        target, generations = text, state.pending_generations
+        if text == state.rejected_config and state.applied_config is not None:
+            target, generations = state.applied_config, self._applied_generations
+        reason = f"FRR daemon(s) {', '.join(daemons)} restarted: FRR's state is unknown"
+        if self.repairer is None:
+            self._reset(reason)
+            state.pending_repair.clear()
+            return self.apply(target, node)
         try:
-            done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if task is not stopper and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-        finally:
-            for task in [*tasks, stopper]:
-                task.cancel()
-            await asyncio.gather(*tasks, stopper, return_exceptions=True)
-            for service in self.services:
-                service.stop()
+            result = self.repairer.repair(target, daemons, reason)
+        except FrrError as exc:
+            self._after_apply_check()
+            outcome = self._failed(exc, node, target, f"restoring the configuration of {', '.join(daemons)}")
+            return Outcome(called_frr=True, error=outcome.error, retry=True)
+        if not self._after_apply_check():
+            state.apply_failures += 1
+            message = "an FRR daemon restarted again during the repair"
+            return Outcome(called_frr=True, error=message, retry=True)
+        state.pending_repair.clear()
+        self._verified_at = time.monotonic()
+        state.repairs["daemon_restart"] += 1
+        restored = "the desired configuration" if target == text else "the last good configuration"
+        message = (
+            f"FRR daemon(s) {', '.join(daemons)} restarted: {restored} re-applied and verified in every "
+            f"daemon in {result.seconds:.2f}s"
+        )
+        state.last_repair = Result.success(message)
+        log.warning("%s", message)
+        rejected = state.last_reload if target != text else None
+        self._succeeded(target, node, generations)
+        if rejected is not None:  # the desired config is still refused: keep saying so
+            state.last_reload, state.rejected_config = rejected, text
+        state.applies += 1
+        state.last_apply_seconds = result.seconds
+        return Outcome(called_frr=True, apply=result.apply)

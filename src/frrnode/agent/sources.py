@@ -19,15 +19,15 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from frrnode.agent.manifests import ManifestCache, NodeFilter
 from frrnode.agent.watch import Change, TreeWatch
-from frrnode.api.loader import MANIFEST_SUFFIXES, Limits, Resources, walk
-from frrnode.errors import ConfigError
+from frrnode.api.loader import MANIFEST_SUFFIXES, ExtraKinds, Limits, Resources, walk
+from frrnode.errors import ConfigError, ConfigErrors
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ class Source(Protocol):
 
     def snapshots(self) -> AsyncIterator[Snapshot]: ...
 
+    def resync(self) -> None:
+        """Read everything again from scratch and yield the result soon, even when nothing
+        changed (SIGHUP). Called from the event loop that runs `snapshots()`."""
+        ...
+
 
 class DirectorySource:
     """Manifests in a directory (recursively, as kubelet lays out a ConfigMap volume), watched
@@ -63,10 +68,14 @@ class DirectorySource:
     - The directory deleted, or replaced by a rename or a copy: the watch follows the path.
       While it is missing the snapshot is an error (FRR keeps its last good configuration,
       the status says why) — never the empty set.
-    - Every `resync` seconds everything is checked again (stat only: unchanged files are not
-      read) and a snapshot yielded, so the reconciler also runs its periodic checks.
+    - Every `resync` seconds, and at once on `resync()` (SIGHUP), everything is checked again
+      (a full walk; stat only: unchanged files are not read) and a snapshot yielded, so the
+      reconciler also runs its periodic checks.
 
     With `node`, snapshots hold only what can concern that node (see `agent.manifests`).
+    `extra_kinds` are read too (MetalLB's: `frrnode.metallb.api.KINDS`, into `Resources.extra`;
+    `secret_namespaces`: where that package's Secrets are), and `transform` (the MetalLB stage)
+    runs on every new snapshot before the reconciler sees it; it may raise `ConfigErrors`.
     """
 
     def __init__(
@@ -82,19 +91,29 @@ class DirectorySource:
         settle_max: float = 10.0,
         burst_max: float = 10.0,
         limits: Limits | None = None,
+        extra_kinds: ExtraKinds | None = None,
+        secret_namespaces: Iterable[str] = (),
+        transform: Callable[[Resources], Resources] | None = None,
     ):
         self.directory = directory
         self.quiet = step_ms / 1000
-        self.resync = resync
+        self.resync_interval = resync
         self.settle = settle
         self.settle_max = settle_max
         self.burst_max = burst_max
-        self.cache = ManifestCache(NodeFilter(node, namespace, node_labels), limits)
+        self.transform = transform
+        self.cache = ManifestCache(
+            NodeFilter(node, namespace, node_labels, cluster_nodes=bool(extra_kinds)),
+            limits,
+            extra_kinds=extra_kinds,
+            secret_namespaces=secret_namespaces,
+        )
         self._root = str(directory)
         self._unsettled: dict[str, tuple[float, float]] = {}
         """path -> (first unsettled change, deadline) of paths still being written."""
         self._last: Snapshot | None = None
         self._missing = False
+        self._resync_now = asyncio.Event()
 
     # ------------------------------------------------------------------ one scan
 
@@ -138,10 +157,21 @@ class DirectorySource:
         resources, errors, notes = self.cache.resources()
         if errors:
             return Snapshot(resources=None, errors=tuple(errors), notes=tuple(notes))
+        if self.transform is not None:
+            try:
+                resources = self.transform(resources)
+            except ConfigErrors as exc:
+                return Snapshot(resources=None, errors=tuple(exc.errors), notes=tuple(notes))
         return Snapshot(resources=resources, notes=tuple(notes))
 
+    def resync(self) -> None:
+        """Walk the whole tree at once and yield the result, changed or not (SIGHUP)."""
+        log.info("re-reading every manifest under %s", self.directory)
+        self._resync_now.set()
+
     def load(self) -> Snapshot:
-        """One full read (tests, `--once` style callers): the current snapshot."""
+        """One full read outside `snapshots()` (tests, one-shot callers): the current snapshot.
+        Not to be called while `snapshots()` runs (the cache is not shared across threads)."""
         snapshot = self._refresh(self._walk(None))
         if snapshot is not None:
             self._last = snapshot
@@ -176,7 +206,7 @@ class DirectorySource:
             self._last = await loop.run_in_executor(None, self._refresh, self._walk(watch))
             assert self._last is not None
             yield self._last
-            resync_at = time.monotonic() + self.resync
+            resync_at = time.monotonic() + self.resync_interval
             while True:
                 now = time.monotonic()
                 wake = min([resync_at, *(d for _, d in self._unsettled.values())])
@@ -188,11 +218,14 @@ class DirectorySource:
                         *(f + self.settle_max - now for f, _ in self._unsettled.values()),
                     ]
                 )
-                changes = await watch.next(max(0.0, wake - now), self.quiet, max(burst, self.quiet))
+                changes = await watch.next(
+                    max(0.0, wake - now), self.quiet, max(burst, self.quiet), wake=self._resync_now
+                )
                 now = time.monotonic()
                 self._note(changes, now)
                 expired = self._expire(now)
-                resync = now >= resync_at
+                resync = now >= resync_at or self._resync_now.is_set()
+                self._resync_now.clear()
                 if not changes and not expired and not resync:
                     continue
                 if resync or expired or any(c.structural for c in changes):
@@ -205,7 +238,7 @@ class DirectorySource:
                     self._last = snapshot
                 elif not resync:
                     continue
-                resync_at = time.monotonic() + self.resync
+                resync_at = time.monotonic() + self.resync_interval
                 assert self._last is not None
                 yield self._last
         finally:

@@ -1,7 +1,7 @@
 """Status objects (FRRNodeState, BGPSessionState) and the embedded-mode status files.
 
 Built from plain inputs: the node name, FRR's running config, the last reload/conversion
-results (anything with `ok`, `message`, `at`, like `agent.reconcile.Result`) and a
+results (anything with `ok`, `message`, `at`, like `agent.state.Result`) and a
 `frr.state.Snapshot`. The wire shape is upstream's (spec §1.3, §1.4, §7) plus documented,
 additive fields:
 
@@ -12,6 +12,10 @@ FRRNodeState.status
                                                           of the objects the running config reflects
                                                           (metadata.generation, or a content hash in
                                                           directory mode); empty until a config applied
+  daemons                                                 per FRR daemon: running, restarts,
+                                                          lastRestartTime, downSince
+  lastRepairResult, lastRepairTime                        the last time FRR's config was put back
+  statusWriteError                                        why the last status write failed
   notes                                                   objects the agent skipped and why (at most
                                                           MAX_NOTES lines); absent when none
 BGPSessionState.status
@@ -24,9 +28,10 @@ BGPSessionState.status
   establishedSince                                        RFC 3339 UTC, while Established (stable
                                                           between polls, unlike an uptime)
 
-No password may reach a status file: running config and reload/conversion results go through
-`redact()` (upstream's `password.*` -> `password <retracted>`), and `StatusWriter` also scrubs
-every known secret value (`secrets=`) from the serialized text, wherever it appears.
+No password may reach a status file: the running config and reload results go through
+`redact()` (upstream's `password.*` -> `password <retracted>`, and the argument of FRR's other
+secret-taking commands). Redaction is by position in FRR's syntax, never by searching for
+known secret values (see `redact`).
 """
 
 from __future__ import annotations
@@ -44,11 +49,17 @@ from typing import Protocol
 import yaml
 from pydantic import ValidationError
 
+from frrnode.agent.state import DaemonStatus
 from frrnode.api.core import ObjectMeta
-from frrnode.api.v1beta1 import BGPSessionState, BGPSessionStateStatus, FRRNodeState, FRRNodeStateStatus
+from frrnode.api.v1beta1 import (
+    BGPSessionState,
+    BGPSessionStateStatus,
+    FRRDaemonState,
+    FRRNodeState,
+    FRRNodeStateStatus,
+)
 from frrnode.files import write_atomic
 from frrnode.frr.state import SessionState, Snapshot
-from frrnode.model import NodeConfig
 
 API_VERSION = "frrk8s.metallb.io/v1beta1"
 LABEL_NODE = "frrk8s.metallb.io/node"
@@ -59,62 +70,52 @@ RETRACTED = "<retracted>"
 _PASSWORD_RE = re.compile(r"password.*")
 MAX_NOTES = 20
 
+# FRR commands whose argument is a secret, and FRR reads it to the end of the line (`password
+# LINE`): the neighbor password, key chains' key-string, OSPF/IS-IS/RIP authentication keys.
+_FRR_SECRET_ARG_RE = re.compile(
+    r"(\bneighbor\s+\S+\s+password\s+"
+    r"|\bkey-string\s+"
+    r"|\bauthentication-key\s+"
+    r"|\bmessage-digest-key\s+\d+\s+md5\s+)"
+    r"\S[^\n]*"
+)
+
 
 # ---------------------------------------------------------------- redaction and formatting
+#
+# By position only: a secret is hidden where FRR's syntax puts one (the argument of
+# `password`, `key-string` ...), never by searching for known values. A value search would
+# rewrite every occurrence of a short value (a Secret `1` turns `router bgp 64512` into
+# `router bgp 645<retracted>2`), and the pattern of holes would give the value away.
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Upstream's redaction (`password.*` to end of line -> `password <retracted>`), then any
-    known secret value anywhere (a secret quoted in an error message is not after `password`)."""
-    text = _PASSWORD_RE.sub(f"password {RETRACTED}", text)
-    return scrub(text, secrets)
+def redact(text: str) -> str:
+    """Upstream's redaction of FRR text (`password.*` to end of line -> `password <retracted>`),
+    for the running config and reload results (upstream's e2e expects `password <retracted>`)."""
+    return redact_log(_PASSWORD_RE.sub(f"password {RETRACTED}", text))
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each secret value; longest first so overlaps cannot leak."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, RETRACTED)
-    return text
-
-
-_NEIGHBOR_PASSWORD_RE = re.compile(r"(\bneighbor\s+\S+\s+password\s+)\S+")
-
-
-def redact_log(text: str, secrets: Iterable[str] = ()) -> str:
-    """Log-safe text: FRR's `neighbor X password P` lines (FRR echoes failing lines in its
-    errors) and every known secret value. Narrower than `redact()`, whose `password.*` would
+def redact_log(text: str) -> str:
+    """Log-safe text: the argument of every FRR secret-taking command (FRR echoes failing
+    lines in its errors) is replaced. Narrower than `redact()`, whose `password.*` would
     garble ordinary messages such as "multiple passwords specified for <neighbor>"."""
-    return scrub(_NEIGHBOR_PASSWORD_RE.sub(rf"\g<1>{RETRACTED}", text), secrets)
+    return _FRR_SECRET_ARG_RE.sub(rf"\g<1>{RETRACTED}", text)
 
 
 class SecretsLogFilter(logging.Filter):
-    """Scrubs passwords from the records of the loggers it is attached to, before any handler.
-
-    The appliers log FRR's error output, which quotes the failing config lines; they do not
-    know the secrets, the agent does (`sources`: callables returning the current values).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sources: list[Callable[[], Iterable[str]]] = []
-
-    def add_source(self, source: Callable[[], Iterable[str]]) -> None:
-        if source not in self.sources:
-            self.sources.append(source)
-
-    def secrets(self) -> set[str]:
-        return {value for source in self.sources for value in source()}
+    """Redacts FRR secrets (by position, `redact_log`) from the records of the loggers it is
+    attached to, before any handler: the appliers log FRR's error output, which quotes the
+    failing config lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = self.secrets()
         message = record.getMessage()
-        clean = redact_log(message, secrets)
+        clean = redact_log(message)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact_log(record.exc_text, secrets)
+            record.exc_text = redact_log(record.exc_text)
         return True
 
     def attach(self, prefix: str = "frrnode") -> None:
@@ -126,14 +127,7 @@ class SecretsLogFilter(logging.Filter):
 
 
 LOG_FILTER = SecretsLogFilter()
-"""The process-wide filter; `agent.wiring` attaches it and registers the agent's secrets."""
-
-
-def passwords_of(config: NodeConfig | None) -> set[str]:
-    """Every neighbor password of a node config: the values `StatusWriter` must never write."""
-    if config is None:
-        return set()
-    return {n.password for r in config.routers for n in r.neighbors if n.password}
+"""The process-wide filter; `agent.wiring` attaches it."""
 
 
 def format_peer(peer: str) -> str:
@@ -170,7 +164,7 @@ StatusObject = FRRNodeState | BGPSessionState
 
 
 class ResultLike(Protocol):
-    """A step's outcome; `agent.reconcile.Result` fits."""
+    """A step's outcome; `agent.state.Result` fits."""
 
     @property
     def ok(self) -> bool: ...
@@ -191,28 +185,41 @@ def build_node_state(
     last_reload: ResultLike | None = None,
     last_conversion: ResultLike | None = None,
     applied_generations: Mapping[str, str | int] | None = None,
-    secrets: Iterable[str] = (),
+    daemons: Mapping[str, DaemonStatus] | None = None,
+    last_repair: ResultLike | None = None,
+    status_write_error: str | None = None,
     notes: Iterable[str] = (),
 ) -> FRRNodeState:
     """The node's FRRNodeState. Results' messages are used verbatim (`success`, FRR's error,
-    `failed: ...`), except that passwords and `secrets` are redacted everywhere."""
-    secrets = tuple(secrets)
+    `failed: ...`), except that FRR's secret arguments are redacted (by position)."""
 
-    def text(r: ResultLike | None, clean: Callable[[str, Iterable[str]], str] = redact) -> str:
-        return "" if r is None else clean("success" if r.ok and not r.message else r.message, secrets)
+    def text(r: ResultLike | None, clean: Callable[[str], str] = redact) -> str:
+        return "" if r is None else clean("success" if r.ok and not r.message else r.message)
 
     return FRRNodeState(
         metadata=ObjectMeta(name=node),  # cluster-scoped: no namespace
         status=FRRNodeStateStatus(
-            running_config=redact(running_config, secrets),
+            running_config=redact(running_config),
             last_reload_result=_reload_text(text(last_reload), last_reload),
-            # Upstream leaves conversion errors unredacted (they quote no config lines);
-            # `password.*` would cut "multiple passwords specified for <neighbor>" short.
+            # Upstream leaves conversion errors unredacted (they quote no password values, see
+            # pipeline.merge); `password.*` would cut "multiple passwords specified for X" short.
             last_conversion_result=text(last_conversion, redact_log),
             last_reload_time=_rfc3339(last_reload.at) if last_reload else None,
             last_conversion_time=_rfc3339(last_conversion.at) if last_conversion else None,
             applied_generations={k: str(v) for k, v in sorted((applied_generations or {}).items())},
             notes=_capped(list(notes)) or None,
+            daemons={
+                name: FRRDaemonState(
+                    running=d.running,
+                    restarts=d.restarts,
+                    last_restart_time=_rfc3339(d.last_restart_at),
+                    down_since=_rfc3339(d.down_since),
+                )
+                for name, d in sorted((daemons or {}).items())
+            },
+            last_repair_result=text(last_repair) if last_repair is not None else None,
+            last_repair_time=_rfc3339(last_repair.at) if last_repair is not None else None,
+            status_write_error=status_write_error,
         ),
     )
 
@@ -317,13 +324,11 @@ class StatusWriter:
     """Writes status objects into `status_dir`, one YAML file per object.
 
     Atomic (temp file in the same directory + rename), only when the content changed, and
-    `write_sessions` deletes the files of sessions that disappeared. `secrets` (e.g.
-    `passwords_of(node_config)`, updatable through the attribute) are scrubbed from every file.
+    `write_sessions` deletes the files of sessions that disappeared.
     """
 
-    def __init__(self, status_dir: str | Path, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, status_dir: str | Path) -> None:
         self.status_dir = Path(status_dir)
-        self.secrets: set[str] = set(secrets)
         self._since: dict[str, tuple[int, str]] = {}
 
     def _stable(self, obj: BGPSessionState) -> BGPSessionState:
@@ -348,8 +353,7 @@ class StatusWriter:
         if isinstance(obj, BGPSessionState):
             obj = self._stable(obj)
         name = file_name(obj)
-        # build_node_state already redacted `password ...` lines; the known values go anywhere.
-        text = scrub(to_yaml(obj), self.secrets)
+        text = to_yaml(obj)  # build_node_state redacted FRR's secret arguments
         path = self.status_dir / name
         try:
             if path.read_text() == text:

@@ -64,6 +64,8 @@ class TreeWatch:
         self.inotify = Inotify()
         self._dirs: dict[str, tuple[Watch, tuple[int, int]]] = {}
         self._parent: Watch | None = None
+        self._read: asyncio.Task[Event] | None = None
+        """The pending read of the next event, kept across timeouts (see `_event`)."""
         self._watch_parent()
 
     def _watch_parent(self) -> None:
@@ -77,6 +79,8 @@ class TreeWatch:
             )
 
     def close(self) -> None:
+        if self._read is not None:
+            self._read.cancel()
         self.inotify.close()
 
     def sync(self, dirs: list[str]) -> bool:
@@ -151,21 +155,44 @@ class TreeWatch:
             out.append(Change(path, settled, structural=hidden or is_dir))
         return out
 
-    async def next(self, timeout: float | None, quiet: float, burst_max: float) -> list[Change]:
-        """Changes since the last call: waits up to `timeout` for a first event ([] if none),
-        then keeps collecting until no event came for `quiet` seconds, or `burst_max` seconds
-        passed since the first (a continuous stream of edits still gets through)."""
+    async def next(
+        self, timeout: float | None, quiet: float, burst_max: float, wake: asyncio.Event | None = None
+    ) -> list[Change]:
+        """Changes since the last call: waits up to `timeout` for a first event ([] if none, or
+        when `wake` is set first), then keeps collecting until no event came for `quiet`
+        seconds, or `burst_max` seconds passed since the first (a continuous stream of edits
+        still gets through)."""
         changes: list[Change] = []
-        try:
-            first = await asyncio.wait_for(self.inotify.get(), timeout)
-        except TimeoutError:
+        first = await self._event(timeout, wake)
+        if first is None:
             return changes
         changes += self.classify(first)
         until = time.monotonic() + burst_max
         while (left := until - time.monotonic()) > 0:
-            try:
-                event = await asyncio.wait_for(self.inotify.get(), min(quiet, left))
-            except TimeoutError:
+            event = await self._event(min(quiet, left))
+            if event is None:
                 break
             changes += self.classify(event)
         return changes
+
+    async def _event(self, timeout: float | None, wake: asyncio.Event | None = None) -> Event | None:
+        """The next event, or None after `timeout` or once `wake` is set. The read is not
+        cancelled on a timeout but kept for the next call: a read cancelled just as it got
+        its events (the timeout and the events in one loop turn) would drop them."""
+        if self._read is None:
+            self._read = asyncio.ensure_future(self.inotify.get())
+        read = self._read
+        woken = asyncio.ensure_future(wake.wait()) if wake is not None else None
+        try:
+            await asyncio.wait(
+                [read] if woken is None else [read, woken],
+                timeout=timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            if woken is not None:
+                woken.cancel()
+        if not read.done():
+            return None
+        self._read = None
+        return read.result()

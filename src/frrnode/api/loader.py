@@ -13,6 +13,11 @@ One rule for every reader (`validate`, `render`, the agent's directory source):
   saying the agent ignores them; objects of unknown kinds are skipped with a note.
 - Directories are read the way kubelet lays out ConfigMap/Secret volumes: entries whose name
   starts with `.` (`..data`, `..2024_..`, editor swap files) are skipped, symlinks followed.
+- `extra_kinds`: kinds another package reads (frrnode.metallb: MetalLB's objects, Services,
+  EndpointSlices) are validated with its models and land in `Resources.extra`, with no
+  namespace defaulting (that package decides what an empty namespace means); without them
+  those kinds are skipped with a note like any unknown kind. `secret_namespaces`: namespaces
+  besides the agent's whose Secrets that package uses (MetalLB's peers' passwords): no note.
 - `Limits`: a file larger than `max_file_bytes` or with more than `max_documents` documents is
   refused (environment `FRRNODE_MAX_FILE_BYTES`, `FRRNODE_MAX_DOCUMENTS` raise them), and so is
   a document whose YAML aliases expand to more than `yamldocs.MAX_EXPANDED_NODES` nodes.
@@ -22,9 +27,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -55,6 +61,11 @@ _GROUPS = {"frrk8s.metallb.io": GROUP_VERSION, "": "v1"}
 _CLUSTER_SCOPED = ("Node", "FRRNodeState")
 _AGENT_KINDS = ("FRRConfiguration", "Secret", "FRRK8sConfiguration")
 """Namespaced kinds the agent reads from its own namespace only."""
+
+ExtraKinds = Mapping[tuple[str, str], type[BaseModel]]
+"""(apiVersion, kind) -> model of kinds another package reads (frrnode.metallb); loaded objects go
+to `Resources.extra`, with no namespace defaulting (that package decides what an empty one means)."""
+_NO_EXTRA: ExtraKinds = MappingProxyType({})
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -93,12 +104,15 @@ class Loaded:
     location: Location
     obj: BaseModel | None
     selector: LabelSelector | None = None
+    extra: bool = False
+    """One of the `extra_kinds` (for `Resources.extra`)."""
 
 
-Screen = Callable[[ObjectRef, LabelSelector | None], bool]
-"""Whether an object is needed (validated into its model), from its identity and, for an
-FRRConfiguration, its `spec.nodeSelector` (None for other kinds). An FRRConfiguration whose
-selector is not valid is always validated, so its errors are reported."""
+Screen = Callable[[ObjectRef, LabelSelector | None, bool], bool]
+"""Whether an object is needed (validated into its model), from its identity, for an
+FRRConfiguration its `spec.nodeSelector` (None for other kinds), and whether it is one of the
+`extra_kinds`. An FRRConfiguration whose selector is not valid is always validated, so its
+errors are reported."""
 
 
 @dataclass
@@ -122,6 +136,8 @@ class Resources:
     session_states: list[BGPSessionState] = field(default_factory=list)
     locations: dict[ObjectRef, Location] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extra: list[BaseModel] = field(default_factory=list)
+    """Objects of the `extra_kinds` the caller asked for, in document order."""
 
     def extend(self, other: Resources) -> None:
         self.configurations += other.configurations
@@ -132,6 +148,7 @@ class Resources:
         self.session_states += other.session_states
         self.locations.update(other.locations)
         self.notes += other.notes
+        self.extra += other.extra
 
     def location(self, ref: ObjectRef | None) -> Location:
         return self.locations.get(ref, Location()) if ref is not None else Location()
@@ -148,7 +165,11 @@ class Resources:
             )
         self.locations[item.ref] = item.location
         obj = item.obj
-        if isinstance(obj, FRRConfiguration):
+        if obj is None:
+            return None
+        if item.extra:
+            self.extra.append(obj)
+        elif isinstance(obj, FRRConfiguration):
             self.configurations.append(obj)
         elif isinstance(obj, Secret):
             self.secrets.append(obj)
@@ -227,9 +248,18 @@ def _selector(doc: dict[str, Any]) -> LabelSelector | None:
         return None
 
 
-def _load_one(
-    doc: Any, location: Location, out: ParsedFile, default_namespace: str, screen: Screen | None = None
-) -> None:
+@dataclass(frozen=True)
+class _Reading:
+    """How documents are read: the agent's namespace, the kinds another package asked for, and
+    which objects are needed at all."""
+
+    default_namespace: str = ""
+    extra_kinds: ExtraKinds = field(default_factory=lambda: _NO_EXTRA)
+    secret_namespaces: Collection[str] = ()
+    screen: Screen | None = None
+
+
+def _load_one(doc: Any, location: Location, out: ParsedFile, reading: _Reading) -> None:
     if doc is None:
         return
     if not isinstance(doc, dict):
@@ -246,12 +276,26 @@ def _load_one(
             out.errors.append(ConfigError("List items must be a sequence", path="items", location=location))
             return
         for item in items:
-            _load_one(item, location, out, default_namespace, screen)
+            _load_one(item, location, out, reading)
         return
+    extra_kinds, default_namespace = reading.extra_kinds, reading.default_namespace
     model = _KINDS.get((api_version, kind))
+    extra = model is None and (api_version, kind) in extra_kinds
+    if extra:
+        model = extra_kinds[(api_version, kind)]
     if model is None:
         group = api_version.rpartition("/")[0]
-        if any(k == kind for _, k in _KINDS) and group in _GROUPS:
+        versions = sorted(v for v, k in extra_kinds if k == kind and v.rpartition("/")[0] == group)
+        if versions:
+            out.errors.append(
+                ConfigError(
+                    f"unsupported apiVersion {api_version!r} for {kind} (expected {' or '.join(versions)})",
+                    obj=_ref(doc, kind),
+                    path="apiVersion",
+                    location=location,
+                )
+            )
+        elif any(k == kind for _, k in _KINDS) and group in _GROUPS:
             out.errors.append(
                 ConfigError(
                     f"unsupported apiVersion {api_version!r} for {kind} (expected {_GROUPS[group]!r})",
@@ -263,15 +307,16 @@ def _load_one(
         else:
             out.notes.append(printable(f"{location}: skipped {api_version} {kind} (not used by frrnode)"))
         return
-    if default_namespace and kind not in _CLUSTER_SCOPED:
+    if default_namespace and kind not in _CLUSTER_SCOPED and not extra:
         meta = doc.get("metadata")
         if isinstance(meta, dict) and not meta.get("namespace"):
             doc = {**doc, "metadata": {**meta, "namespace": default_namespace}}
     ref = _ref(doc, kind)
     assert ref is not None
     obj: BaseModel | None = None
+    screen = reading.screen
     selector = _selector(doc) if model is FRRConfiguration and screen is not None else None
-    if screen is None or (model is FRRConfiguration and selector is None) or screen(ref, selector):
+    if screen is None or (model is FRRConfiguration and selector is None) or screen(ref, selector, extra):
         try:
             obj = model.model_validate(doc)
         except ValidationError as exc:
@@ -279,14 +324,19 @@ def _load_one(
                 error = ConfigError(_message(err), obj=ref, path=_error_path(err), location=location)
                 out.errors.append(error)
             return
-    if default_namespace and kind in _AGENT_KINDS and ref.namespace != default_namespace:
+    if (
+        default_namespace
+        and kind in _AGENT_KINDS
+        and ref.namespace != default_namespace
+        and not (kind == "Secret" and ref.namespace in reading.secret_namespaces)
+    ):
         out.notes.append(
             printable(
                 f"{location}: {ref} is in namespace {ref.namespace!r}: the agent only uses the objects "
                 f"of {default_namespace!r}"
             )
         )
-    out.objects.append(Loaded(ref, location, obj, selector))
+    out.objects.append(Loaded(ref, location, obj, selector, extra))
 
 
 def parse_manifest(
@@ -295,6 +345,8 @@ def parse_manifest(
     *,
     default_namespace: str = "",
     limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
     screen: Screen | None = None,
 ) -> ParsedFile:
     """Every object, error and note of one multi-document YAML text (a file's content).
@@ -304,6 +356,7 @@ def parse_manifest(
     not need the other nodes' objects; their errors are not its problem).
     """
     limits = limits or Limits()
+    reading = _Reading(default_namespace, extra_kinds or _NO_EXTRA, secret_namespaces, screen)
     out = ParsedFile()
     parsed = 0
     try:
@@ -318,7 +371,7 @@ def parse_manifest(
                         )
                     ]
                 )
-            _load_one(doc, Location(file, parsed), out, default_namespace, screen)
+            _load_one(doc, Location(file, parsed), out, reading)
             parsed += 1
     except yaml.YAMLError as exc:
         out.errors.append(ConfigError(yaml_message(exc), location=Location(file, parsed)))
@@ -357,6 +410,8 @@ def parse_file(
     *,
     default_namespace: str = "",
     limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
     screen: Screen | None = None,
 ) -> ParsedFile:
     """`parse_manifest` of a file's bytes (UTF-8)."""
@@ -370,7 +425,15 @@ def parse_file(
                 )
             ]
         )
-    return parse_manifest(text, str(path), default_namespace=default_namespace, limits=limits, screen=screen)
+    return parse_manifest(
+        text,
+        str(path),
+        default_namespace=default_namespace,
+        limits=limits,
+        extra_kinds=extra_kinds,
+        secret_namespaces=secret_namespaces,
+        screen=screen,
+    )
 
 
 def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:
@@ -388,13 +451,27 @@ def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:
 
 
 def load_documents(
-    text: str, file: str = "<string>", *, default_namespace: str = "", limits: Limits | None = None
+    text: str,
+    file: str = "<string>",
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> Resources:
     """Load every object of a multi-document YAML string. Raises `ConfigErrors` with all problems.
 
     `default_namespace` is given to namespaced objects that have none (as `kubectl apply -n`).
     """
-    out, errors = collect([parse_manifest(text, file, default_namespace=default_namespace, limits=limits)])
+    parsed = parse_manifest(
+        text,
+        file,
+        default_namespace=default_namespace,
+        limits=limits,
+        extra_kinds=extra_kinds,
+        secret_namespaces=secret_namespaces,
+    )
+    out, errors = collect([parsed])
     if errors:
         raise ConfigErrors(errors)
     return out
@@ -448,7 +525,12 @@ def manifest_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def load_paths_partial(
-    paths: Sequence[str | Path], *, default_namespace: str = "", limits: Limits | None = None
+    paths: Sequence[str | Path],
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> tuple[Resources, list[ConfigError]]:
     """Every valid object of the files and directories in `paths`, and every error: an invalid
     file or object does not hide the others (`validate` checks them all)."""
@@ -461,16 +543,34 @@ def load_paths_partial(
                 assert error is not None
                 yield ParsedFile(errors=[error])
             else:
-                yield parse_file(path, data, default_namespace=default_namespace, limits=limits)
+                yield parse_file(
+                    path,
+                    data,
+                    default_namespace=default_namespace,
+                    limits=limits,
+                    extra_kinds=extra_kinds,
+                    secret_namespaces=secret_namespaces,
+                )
 
     return collect(parsed())
 
 
 def load_paths(
-    paths: Sequence[str | Path], *, default_namespace: str = "", limits: Limits | None = None
+    paths: Sequence[str | Path],
+    *,
+    default_namespace: str = "",
+    limits: Limits | None = None,
+    extra_kinds: ExtraKinds | None = None,
+    secret_namespaces: Collection[str] = (),
 ) -> Resources:
     """Load every object from files and directories (`*.yaml`/`*.yml`, sorted). Raises `ConfigErrors`."""
-    out, errors = load_paths_partial(paths, default_namespace=default_namespace, limits=limits)
+    out, errors = load_paths_partial(
+        paths,
+        default_namespace=default_namespace,
+        limits=limits,
+        extra_kinds=extra_kinds,
+        secret_namespaces=secret_namespaces,
+    )
     if errors:
         raise ConfigErrors(errors)
     return out

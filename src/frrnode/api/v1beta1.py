@@ -359,6 +359,16 @@ class FRRConfiguration(_Object):
     """Upstream's status is an empty struct; whatever is there is ignored."""
 
 
+class FRRDaemonState(Strict):
+    """frrnode extension: one FRR daemon as the agent sees it (docs/status.md)."""
+
+    running: bool = True
+    restarts: int = 0
+    """Restarts the agent saw since it started."""
+    last_restart_time: str | None = Field(default=None, alias="lastRestartTime")
+    down_since: str | None = Field(default=None, alias="downSince")
+
+
 class FRRNodeStateStatus(Strict):
     running_config: str = Field(default="", alias="runningConfig")
     last_reload_result: str = Field(default="", alias="lastReloadResult")
@@ -368,6 +378,12 @@ class FRRNodeStateStatus(Strict):
     last_reload_time: str | None = Field(default=None, alias="lastReloadTime")
     last_conversion_time: str | None = Field(default=None, alias="lastConversionTime")
     applied_generations: dict[str, str] = Field(default_factory=dict, alias="appliedGenerations")
+    daemons: dict[str, FRRDaemonState] = Field(default_factory=dict)
+    last_repair_result: str | None = Field(default=None, alias="lastRepairResult")
+    """The last time FRR's config was put back (a daemon restart, drift), and how."""
+    last_repair_time: str | None = Field(default=None, alias="lastRepairTime")
+    status_write_error: str | None = Field(default=None, alias="statusWriteError")
+    """Why the last status write failed (e.g. the status filesystem is full), when it did."""
     notes: list[str] | None = None
     """Objects the agent skipped and why (unknown kinds, other namespaces); absent when none."""
 

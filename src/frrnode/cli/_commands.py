@@ -1,3 +1,3 @@
 """Imports every command module so that its commands are registered on the app."""
 
-from frrnode.cli import config, demo, k8s, lab, run, status, webhook  # noqa: F401
+from frrnode.cli import config, demo, diff, k8s, lab, metallb, migrate, run, status, webhook  # noqa: F401

@@ -8,20 +8,33 @@ import logging
 import signal
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from frrnode.agent import wiring
-from frrnode.agent.reconcile import Agent, Reconciler, Service
+from frrnode.agent.metrics import DEFAULT_METRICS_ADDRESS, Family, frr_families, parse_address
+from frrnode.agent.reconcile import Reconciler
+from frrnode.agent.runner import Agent, Service
 from frrnode.agent.sources import DirectorySource, Source
 from frrnode.agent.wiring import StatusSink
+from frrnode.api.loader import Resources
 from frrnode.cli import app
+from frrnode.cli.options import check_log_level, python_log_level
 from frrnode.cli.status import DEFAULT_STATUS_DIR
+from frrnode.frr.daemons import DaemonWatch, run_dir
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
+from frrnode.frr.repair import Repairer
+from frrnode.frr.state import Snapshot
 from frrnode.frr.vtysh import Vtysh
+from frrnode.metallb import embedded
+from frrnode.metallb import metrics as metallb_metrics
+from frrnode.metallb.api import KINDS as METALLB_KINDS
+from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
+from frrnode.metallb.resources import Settings as MetalLBSettings
 from frrnode.pipeline import Settings
 
 if TYPE_CHECKING:
@@ -54,22 +67,47 @@ def build_agent(
     source: Source | None = None,
     sink: StatusSink | None = None,
     services: tuple[Service, ...] = (),
+    metallb: MetalLBSettings | None = None,
+    watch_daemons: bool = True,
+    daemon_interval: float = 1.0,
 ) -> Agent:
     """Wire a source (default: `config_dir`), the reconciler, FRR and the status observers together.
 
     `sink` receives the status objects instead of files in `status_dir`; `services` run beside
-    the loop (with the metrics server)."""
+    the loop (with the metrics server). With `metallb`, MetalLB's stage runs on every snapshot
+    of the directory before the pipeline (its objects and Services come from the same
+    directory) and its `metallb_*` series join /metrics. `watch_daemons`: look at FRR's daemons
+    every `daemon_interval` seconds (pid files under /var/run/frr/<pathspace>) and repair the
+    config of one that was restarted.
+    """
+    transform: Callable[[Resources], Resources] | None = None
+    metric_sources: list[Callable[[Snapshot], list[Family]]] = []
+    if metallb is not None:
+        stage, writer = embedded.build(settings.node_name, metallb, status_dir)
+        transform = embedded.transform(stage, writer)
+
+        def metallb_families(snapshot: Snapshot) -> list[Family]:
+            return [Family(*f) for f in metallb_metrics.families(frr_families(snapshot), stage.state)]
+
+        metric_sources.append(metallb_families)
     fallback = ReloadApplier(vtysh, workdir)
     applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
-    reconciler = Reconciler(settings, applier, verify_interval=verify_interval)
+    watch = DaemonWatch(run_dir(vtysh.pathspace), alive=vtysh.daemons) if watch_daemons else None
+    reconciler = Reconciler(
+        settings,
+        applier,
+        verify_interval=verify_interval,
+        watch=watch,
+        repairer=Repairer(vtysh, applier),
+    )
     observers, poll, server = wiring.observers(
         settings=settings,
         vtysh=vtysh,
         status_dir=status_dir,
         metrics_address=metrics_address,
         ready=lambda: reconciler.state.ready,
-        secrets=lambda: reconciler.state.secrets,
         sink=sink,
+        metric_sources=metric_sources,
     )
     if source is None:
         if config_dir is None:
@@ -80,6 +118,9 @@ def build_agent(
             namespace=settings.namespace,
             node=settings.node_name,
             node_labels=settings.node_labels,
+            extra_kinds=METALLB_KINDS if metallb is not None else None,
+            secret_namespaces=(metallb.namespace,) if metallb is not None else (),
+            transform=transform,
         )
     if server is not None:
         services = (server, *services)
@@ -91,14 +132,22 @@ def build_agent(
         poll=poll,
         poll_interval=poll_interval,
         services=services,
+        daemon_interval=daemon_interval,
     )
+
+
+def _check_address(value: str | None) -> str | None:
+    if value:
+        try:
+            parse_address(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
 
 
 @app.command()
 def run(
-    node: Annotated[
-        str, typer.Option("--node", "--node-name", envvar="NODE_NAME", help="This node's name.")
-    ],
+    node: Annotated[str, typer.Option("--node", "--node-name", envvar="NODE_NAME", help="This node's name.")],
     config_dir: Annotated[
         Path | None, typer.Option("--config-dir", help="Directory of manifests to watch.")
     ] = None,
@@ -126,7 +175,12 @@ def run(
     ] = None,
     hostname: Annotated[str | None, typer.Option("--hostname", help="Defaults to this host's name.")] = None,
     log_level: Annotated[
-        str, typer.Option("--log-level", help="all, debug, info, warn, error, none.")
+        str,
+        typer.Option(
+            "--log-level",
+            help="all, debug, info, warn, error, none (FRR's and the agent's).",
+            callback=check_log_level,
+        ),
     ] = "info",
     debounce: Annotated[
         float, typer.Option("--debounce", help="Seconds to coalesce a burst of changes.")
@@ -141,17 +195,28 @@ def run(
         ),
     ] = DEFAULT_STATUS_DIR,
     metrics_address: Annotated[
-        str | None, typer.Option("--metrics-address", help="host:port for /metrics, /livez, /readyz.")
-    ] = "127.0.0.1:7473",
+        str | None,
+        typer.Option(
+            "--metrics-address", help="HOST:PORT for /metrics, /livez, /readyz.", callback=_check_address
+        ),
+    ] = DEFAULT_METRICS_ADDRESS,
     poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between FRR polls.")] = 5.0,
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Where rendered configs are written.")
     ] = None,
+    metallb: Annotated[
+        bool, typer.Option("--metallb/--no-metallb", help="Run MetalLB on the MetalLB objects in DIR.")
+    ] = True,
+    metallb_namespace: Annotated[
+        str, typer.Option("--metallb-namespace", help="MetalLB's namespace: its objects count only there.")
+    ] = METALLB_NAMESPACE,
 ) -> None:
     """Run the agent until SIGTERM/SIGINT: watch DIR (or the API), keep FRR on the merged config,
-    report status."""
+    report status.
+
+    SIGHUP re-reads DIR (relists the API) and checks FRR against it at once (merged and per daemon)."""
     logging.basicConfig(
-        level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
+        level=python_log_level(log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Every API request at INFO would drown the agent's own messages (debug shows them).
@@ -186,20 +251,34 @@ def run(
             from frrnode.kube.agent import kubernetes_parts
 
             source, sink = kubernetes_parts(settings, kubeconfig)
-        agent = build_agent(
-            config_dir,
-            settings,
-            vtysh,
-            work,
-            applier_kind=applier,
-            debounce=debounce,
-            status_dir=None if kubernetes else status_dir,
-            metrics_address=metrics_address,
-            poll_interval=poll_interval,
-            source=source,
-            sink=sink,
-            services=(sink,) if sink is not None else (),
-        )
+        try:
+            agent = build_agent(
+                config_dir,
+                settings,
+                vtysh,
+                work,
+                applier_kind=applier,
+                debounce=debounce,
+                status_dir=None if kubernetes else status_dir,
+                metrics_address=metrics_address,
+                poll_interval=poll_interval,
+                source=source,
+                sink=sink,
+                services=(sink,) if sink is not None else (),
+                # Kubernetes mode: MetalLB runs as its own controller/speaker against the API.
+                metallb=None
+                if kubernetes or not metallb
+                else MetalLBSettings(namespace=metallb_namespace, frrk8s_namespace=namespace),
+            )
+        except OSError as exc:  # the metrics port is taken, the host does not resolve ...
+            typer.echo(f"error: cannot serve metrics on {metrics_address}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from None
+
+        def on_sighup() -> None:
+            log.info("SIGHUP received")
+            agent.resync()
+
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
         where = "the Kubernetes API" if kubernetes else config_dir
         log.info("frrnode agent for node %s watching %s", node, where)
         await agent.run(stop)

@@ -18,15 +18,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from frrnode.agent import status as st
-from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
+from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState, FRRNodeStateStatus
 from frrnode.cli import app
 from frrnode.errors import FrrError
 from frrnode.frr import state
+from frrnode.frr.policy import why_not_accepted
+from frrnode.frr.tree import Context, parse_config
 from frrnode.frr.vtysh import Vtysh
 
 DEFAULT_STATUS_DIR = Path(os.environ.get("FRRNODE_STATUS_DIR", "/run/frrnode/status"))
@@ -55,58 +58,94 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
+def display_peer(peer: str) -> str:
+    """A peer as FRR prints it: the status files' IPv6 form (`fd00-0029-...-0004`, upstream's
+    label-safe spelling) compressed back (`fd00:29::4`), to keep the table narrow."""
+    if peer.count("-") == 7:
+        try:
+            return str(ipaddress.IPv6Address(peer.replace("-", ":")))
+        except ValueError:
+            pass
+    return peer
+
+
+def _generation(ref: str, generation: str) -> str:
+    kind, _, rest = ref.partition("/")
+    return f"{rest if kind == 'FRRConfiguration' else ref} @ {generation}"
+
+
+def _daemons(s: FRRNodeStateStatus) -> str:
+    parts = []
+    for name, d in s.daemons.items():
+        text = name if d.running else f"[red]{escape(name)} down[/]"
+        if d.restarts:
+            text += f" [yellow]({d.restarts} restart{'s' if d.restarts > 1 else ''})[/]"
+        parts.append(text)
+    return ", ".join(parts) or "-"
+
+
 def print_status(nodes: list[FRRNodeState], sessions: list[BGPSessionState], config: bool) -> None:
+    """Tables that stay readable in 80 columns: values wrap at spaces only, never inside a word
+    (peers, states and numbers never wrap), and the node is in the title, not a column."""
     for n in nodes:
-        t = Table(title=f"FRRNodeState {escape(n.metadata.name)}", show_header=False, title_justify="left")
-        t.add_column("field", style="bold")
+        t = Table(
+            title=f"FRRNodeState {escape(n.metadata.name)}",
+            show_header=False,
+            title_justify="left",
+            box=box.SIMPLE,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        t.add_column("field", style="bold", no_wrap=True)
         t.add_column("value", overflow="fold")
         s = n.status
-        t.add_row("lastConversionResult", _result(s.last_conversion_result, s.last_conversion_time))
-        t.add_row("lastReloadResult", _result(s.last_reload_result, s.last_reload_time))
-        gens = ", ".join(f"{k}@{v}" for k, v in s.applied_generations.items())
-        t.add_row("appliedGenerations", escape(gens or "-"))
+        t.add_row("conversion", _result(s.last_conversion_result, s.last_conversion_time))
+        t.add_row("reload", _result(s.last_reload_result, s.last_reload_time))
+        if s.last_repair_result:
+            t.add_row("repair", _result(s.last_repair_result, s.last_repair_time, ok=True))
+        if s.daemons:
+            t.add_row("FRR daemons", _daemons(s))
+        if s.status_write_error:
+            t.add_row("status files", f"[red]{escape(s.status_write_error)}[/]")
+        gens = "\n".join(_generation(k, v) for k, v in s.applied_generations.items())
+        t.add_row("applied", escape(gens or "-"))
         lines = s.running_config.count("\n")
-        t.add_row(
-            "runningConfig", escape(s.running_config) if config else f"{lines} lines (--config to show)"
-        )
+        summary = f"{lines} lines (--config to show)"
+        t.add_row("running config", escape(s.running_config) if config else summary)
         _out.print(t)
-    t = Table(title="BGPSessionStates", title_justify="left")
-    for col in (
-        "node",
-        "vrf",
-        "peer",
-        "BGP",
-        "BFD",
-        "received",
-        "accepted",
-        "advertised",
-        "up",
-        "last error",
-    ):
-        t.add_column(
-            col, overflow="fold", justify="right" if col in ("received", "accepted", "advertised") else "left"
-        )
+    by_node: dict[str, list[BGPSessionState]] = {}
     for o in sessions:
-        s2 = o.status
-        t.add_row(
-            escape(s2.node),
-            escape(s2.vrf or "default"),
-            escape(s2.peer),
-            _style(s2.bgp_status),
-            _style(s2.bfd_status),
-            _count(s2.received_prefixes),
-            str(s2.accepted_prefixes),
-            str(s2.advertised_prefixes),
-            _duration(_since(s2.established_since)),
-            escape(s2.last_error or ""),
+        by_node.setdefault(o.status.node, []).append(o)
+    for node, items in sorted(by_node.items()) or [("", [])]:
+        title = f"BGP sessions of {escape(node)}" if node else "BGP sessions"
+        t = Table(
+            title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
         )
-    _out.print(t)
+        for col in ("vrf", "peer", "BGP", "BFD", "rcvd", "acc", "adv", "up"):
+            t.add_column(col, no_wrap=True, justify="right" if col in ("rcvd", "acc", "adv") else "left")
+        t.add_column("last error", overflow="fold", min_width=10)
+        for o in items:
+            s2 = o.status
+            t.add_row(
+                escape(s2.vrf or "default"),
+                escape(display_peer(s2.peer)),
+                _style(s2.bgp_status),
+                _style(s2.bfd_status),
+                _count(s2.received_prefixes),
+                str(s2.accepted_prefixes),
+                str(s2.advertised_prefixes),
+                _duration(_since(s2.established_since)),
+                escape(s2.last_error or ""),
+            )
+        _out.print(t)
+    if sessions:
+        _out.print("[dim]rcvd: received before the inbound filter; acc: accepted; adv: advertised[/]")
 
 
-def _result(text: str, when: str | None) -> str:
+def _result(text: str, when: str | None, ok: bool = False) -> str:
     if not text:
         return "[dim]-[/]"
-    color = "green" if text == "success" else "red"
+    color = "green" if ok or text == "success" else "red"
     return f"[{color}]{escape(text)}[/]" + (f" [dim]({escape(when)})[/]" if when else "")
 
 
@@ -202,8 +241,11 @@ def read_kernel_routes(netns: str | None = None, vrf: str = "") -> dict[str, lis
     return out
 
 
-def routes_rows(nr: state.NeighborRoutes, kernel: dict[str, list[str]] | None) -> list[dict[str, Any]]:
-    """One row per prefix: received / accepted / in the kernel, with next hops."""
+def routes_rows(
+    nr: state.NeighborRoutes, kernel: dict[str, list[str]] | None, running: Context | None = None
+) -> list[dict[str, Any]]:
+    """One row per prefix: received / accepted / in the kernel, with next hops; for a route
+    received but not accepted, why (`running`: FRR's parsed running config, for the filter)."""
     received = {r.prefix: r for r in nr.received or ()}
     accepted = {r.prefix: r for r in nr.accepted}
     rows = []
@@ -220,6 +262,10 @@ def routes_rows(nr: state.NeighborRoutes, kernel: dict[str, list[str]] | None) -
                 "kernelNextHops": (kernel or {}).get(_normalize(prefix), []),
             }
         )
+        if prefix in received and prefix not in accepted:
+            rows[-1]["notAcceptedBecause"] = why_not_accepted(
+                running or Context(""), nr.route_map_in, prefix, route.as_path, nr.local_as
+            )
     return rows
 
 
@@ -251,6 +297,7 @@ def routes_command(
         else:
             peers = [neighbor]
         tables = [nr for p in peers for nr in state.read_routes(vtysh, p, vrf)]
+        running = parse_config(vtysh.running_config())
     except LookupError as exc:
         _err.print(f"[red]error[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
@@ -269,7 +316,7 @@ def routes_command(
                 "peer": nr.peer,
                 "family": nr.family,
                 "receivedKnown": nr.received is not None,
-                "routes": routes_rows(nr, kernel),
+                "routes": routes_rows(nr, kernel, running),
                 **({"advertised": [r.prefix for r in nr.advertised]} if advertised else {}),
             }
             for nr in tables
@@ -278,16 +325,21 @@ def routes_command(
         return
     for nr in tables:
         title = f"{escape(nr.peer)} [dim]vrf {escape(nr.vrf or 'default')} {escape(nr.family)}[/]"
-        t = Table(title=title, title_justify="left")
+        t = Table(
+            title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+        )
+        rows = routes_rows(nr, kernel, running)
         for col in ("prefix", "next hop", "received", "accepted", "kernel"):
-            t.add_column(col)
-        for row in routes_rows(nr, kernel):
+            t.add_column(col, no_wrap=True)
+        t.add_column("why not accepted", overflow="fold", min_width=10)
+        for row in rows:
             t.add_row(
                 escape(row["prefix"]),
                 escape(", ".join(row["nextHops"])),
                 _mark(row["received"]),
                 _mark(row["accepted"]),
                 _mark(row["kernel"]),
+                escape(row.get("notAcceptedBecause", "")),
             )
         _out.print(t)
         if nr.received is None:

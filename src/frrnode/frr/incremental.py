@@ -20,9 +20,10 @@ no `no` is sent for those, so a route-map swap never leaves a neighbor unfiltere
 and a remote-as change does not delete the neighbor.
 
 What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
-- the first apply, and any apply after `reset()` or a failed apply (FRR's state is unknown),
-  unless FRR runs nothing but host lines (a fresh or restarted FRR: the whole config is then
-  one delta from empty, see `_cold_start`);
+- the first apply, and any apply after `reset(reason)` or a failed apply (FRR's state is
+  unknown), unless FRR runs nothing but host lines (a fresh or restarted FRR: the whole config
+  is then one delta from empty, see `_cold_start`, which is the same diff against FRR's real
+  running config that frr-reload.py would make);
 - a router whose ASN changes for the same VRF (needs `no router bgp` + rebuild), and removing
   the default router while VRF routers remain;
 - any change inside a context the differ does not model: everything except top-level lines,
@@ -36,8 +37,11 @@ What goes to the fallback (frr-reload.py) instead (`UnsupportedChange`):
   while applying, the fallback reconciles, and if that fails too the last applied config is
   put back with the fallback before the error is raised.
 
-FRR restarts are not detected here: the agent calls `reset()` (or the verify loop does) so
-the next apply goes through the fallback.
+FRR restarts are not detected here: the agent watches the daemons (frr/daemons.py), repairs
+a restarted one (frr/repair.py) and calls `reset(reason)` so that the next apply goes through
+the fallback, as its periodic check and configs with raw snippets do. A restarted daemon gets
+the whole config fed as a cold start feeds an empty FRR (`push`: one delta from nothing,
+prefix-lists to bgpd alone), so there is one way of feeding a daemon that lost its config.
 
 After a delta, every neighbor whose inbound policy changed (its `-in` route-map, or a
 prefix-list that route-map matches) gets `clear bgp [vrf V] <peer> soft in`, and `soft out`
@@ -547,6 +551,7 @@ class IncrementalApplier:
         self._applied: Context | None = None
         self._applied_text = ""
         self._host_lines = ""
+        self._unknown_reason = "first apply: FRR's state is unknown"
         self.last_fallback_reason: str | None = None
         """Why the last apply went through the fallback (None: it did not)."""
 
@@ -555,10 +560,12 @@ class IncrementalApplier:
         """The tree FRR runs as far as this applier knows (None: unknown, next apply falls back)."""
         return self._applied
 
-    def reset(self) -> None:
-        """Forget what FRR runs (e.g. FRR restarted): the next apply goes through the fallback."""
+    def reset(self, reason: str = "FRR's state is unknown") -> None:
+        """Forget what FRR runs (e.g. FRR restarted): the next apply goes through the fallback,
+        which diffs against FRR's real running config; `reason` is what the log says."""
         self._applied = None
         self._applied_text = ""
+        self._unknown_reason = reason
 
     def _prepare(self, config: str) -> str:
         # Same hostname/forwarding handling as ReloadApplier, with the host lines read once
@@ -569,7 +576,7 @@ class IncrementalApplier:
         start = time.monotonic()
         self.last_fallback_reason = None
         if self._applied is None and not self._cold_start(config):
-            return self._fallback(config, "first apply: FRR's state is unknown", start)
+            return self._fallback(config, self._unknown_reason, start)
         assert self._applied is not None
         prepared = self._prepare(config)
         if prepared == self._applied_text:
@@ -619,6 +626,10 @@ class IncrementalApplier:
             _HOST_LINE_RE.match(line) or line in _BOOT_LINES for line in running.lines
         ):
             return False
+        log.info(
+            "FRR runs no configuration (%s): sending the whole configuration as one delta",
+            self._unknown_reason,
+        )
         self._host_lines = "\n".join(line for line in running.lines if _HOST_LINE_RE.match(line))
         new = parse_config(self._prepare(config))
         self._applied = Context("", {line: None for line in running.lines if line in new.lines})
@@ -636,11 +647,17 @@ class IncrementalApplier:
             return True
         return any(m.group(1) != "BGP" for m in _PLIST_SUMMARY_RE.finditer(out))
 
-    def _send(self, delta: Delta, new: Context) -> None:
-        """One `vtysh -f` of the whole batch; or, when only bgpd uses prefix-lists, the
-        prefix-list runs to bgpd alone, in chunks (see `PLIST_CHUNK`)."""
-        if not self.plists_to_bgpd_only or filters_used_outside_bgp(new):
-            self._batch_vtysh.configure(delta.text())
+    def plists_in_bgpd_only(self, tree: Context) -> bool:
+        """Whether new prefix-list entries of `tree` go to bgpd alone (no other daemon uses
+        them; see `PLIST_CHUNK`). The per-daemon check (frr/repair.py) expects them there."""
+        return self.plists_to_bgpd_only and not filters_used_outside_bgp(tree)
+
+    def _send(self, delta: Delta, new: Context, daemon: str | None = None) -> None:
+        """One `vtysh -f` of the whole batch, to every daemon or to `daemon` alone; or, when
+        only bgpd uses prefix-lists, the prefix-list runs to bgpd alone, in chunks (see
+        `PLIST_CHUNK`): a daemon other than bgpd fed alone gets none of them."""
+        if not self.plists_in_bgpd_only(new):
+            self._batch_vtysh.configure(delta.text(), daemon=daemon)
             return
         plist_lines = sum(len(lines) for is_plist, lines in delta.segments if is_plist)
         if plist_lines <= PLIST_CHUNK and all(p or _bgpd_only(lines) for p, lines in delta.segments):
@@ -649,10 +666,23 @@ class IncrementalApplier:
             return
         for is_plist, lines in delta.segments:
             if not is_plist:
-                self._batch_vtysh.configure(lines)
-                continue
-            for start in range(0, len(lines), PLIST_CHUNK):
-                self._batch_vtysh.configure(lines[start : start + PLIST_CHUNK], daemon="bgpd")
+                self._batch_vtysh.configure(lines, daemon=daemon)
+            elif daemon in (None, "bgpd"):
+                for start in range(0, len(lines), PLIST_CHUNK):
+                    self._batch_vtysh.configure(lines[start : start + PLIST_CHUNK], daemon="bgpd")
+
+    def push(self, config: str, daemon: str) -> None:
+        """Feed the whole `config` (host lines already carried over) to `daemon` alone, as a
+        restarted daemon needs it: the delta from nothing that a cold start sends, fed the same
+        way (`_send`). Contexts the differ does not model (raw snippets) go as plain text. What
+        this applier believes FRR runs is not changed (the caller resets it)."""
+        new = parse_config(config)
+        try:
+            delta = plan_delta(Context(""), new, plists_elsewhere=False)
+        except UnsupportedChange:
+            self._batch_vtysh.configure(config, daemon=daemon)
+            return
+        self._send(delta, new, daemon)
 
     def _soft_clear(self, delta: Delta) -> None:
         """Route-refresh neighbors whose policy changed. Failures (e.g. a peer not yet
@@ -675,6 +705,7 @@ class IncrementalApplier:
         try:
             result = self.fallback.apply(config)
         except FrrError:
+            self._unknown_reason = "the last apply failed: FRR's state is unknown"
             if restore_on_error and previous_text:
                 # Our partial batch is FRR's "previous" config now; put back the last good one.
                 try:

@@ -184,31 +184,8 @@ class FrrInstance:
         os.chown(conf, uid, gid)
         conf.chmod(0o640)
 
-        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         for daemon in self.daemons:
-            cmd = [
-                *prefix,
-                str(FRR_SBIN / daemon),
-                "-d",
-                "-N",
-                self.pathspace,
-                "-F",
-                "traditional",
-                "-A",
-                "127.0.0.1",
-                "-P",
-                "0",
-                "--log",
-                f"file:{self.log_file(daemon)}",
-                "--log-level",
-                self.log_level,
-            ]
-            # -d forks; the parent exits once the daemon is initialised (pid file written).
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout, check=False)
-            if proc.returncode != 0:
-                err = (proc.stderr + proc.stdout).strip()
-                self.stop()
-                raise FrrError(f"{daemon} failed to start in {self.netns or 'the current netns'}", err)
+            self._spawn(daemon)
             if daemon == "zebra":
                 # Clients (bgpd, ...) connect to zebra's zserv.api: wait for it first.
                 self._wait(lambda: (self.run_dir / "zserv.api").exists(), "zebra's zserv.api")
@@ -216,6 +193,52 @@ class FrrInstance:
         if config_text.strip():
             # vtysh -b applies /etc/frr/<ps>/frr.conf, as frrinit.sh does at boot.
             self._vtysh.boot()
+
+    def _spawn(self, daemon: str) -> None:
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        cmd = [
+            *prefix,
+            str(FRR_SBIN / daemon),
+            "-d",
+            "-N",
+            self.pathspace,
+            "-F",
+            "traditional",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            "0",
+            "--log",
+            f"file:{self.log_file(daemon)}",
+            "--log-level",
+            self.log_level,
+        ]
+        # -d forks; the parent exits once the daemon is initialised (pid file written).
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout, check=False)
+        if proc.returncode != 0:
+            err = (proc.stderr + proc.stdout).strip()
+            self.stop()
+            raise FrrError(f"{daemon} failed to start in {self.netns or 'the current netns'}", err)
+
+    def kill_daemon(self, daemon: str, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send `sig` (default: kill -9) to one daemon; return its PID. Waits until it is gone."""
+        pid = self.pids().get(daemon)
+        if pid is None:
+            raise FrrError(f"{daemon} of {self.pathspace} is not running")
+        os.kill(pid, sig)
+        self._wait(lambda: not pid_running(pid), f"{daemon} (pid {pid}) to exit")
+        return pid
+
+    def restart_daemon(self, daemon: str, boot: bool = True) -> None:
+        """Start one daemon again, as watchfrr does after it died: the same command line, then
+        (`boot`) `vtysh -b -d DAEMON`, which feeds it its share of /etc/frr/<ps>/frr.conf
+        (frrcommon.sh's daemon_start in integrated-config mode)."""
+        if daemon in self.pids():
+            raise FrrError(f"{daemon} of {self.pathspace} is still running")
+        self._spawn(daemon)
+        self._wait(lambda: self._vtysh.daemons_alive([daemon]), f"{daemon} to answer vtysh")
+        if boot and (self.config_dir / "frr.conf").read_text().strip():
+            self._vtysh.boot(daemon)
 
     def _wait(self, cond: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + self.timeout

@@ -162,9 +162,13 @@ class ReloadApplier:
             if proc.returncode != 0:
                 errors = _reload_errors(proc.stdout + proc.stderr)
                 rollback = self._rollback(previous_config)
-                raise FrrError(f"frr-reload.py --reload failed (exit {proc.returncode}); {rollback}", errors)
+                raise FrrError(
+                    f"frr-reload.py --reload failed (exit {proc.returncode}); {rollback}",
+                    errors,
+                    permanent=_refused(proc.stdout + proc.stderr),
+                )
             previous, residual = residual, self.diff()
-            if not residual or residual == previous:
+            if not residual or residual == previous or _repeated_negations(residual, previous):
                 break  # converged, or another reload would not change anything
         return ApplyResult(True, self.method, time.monotonic() - start, "\n".join(diff), tuple(residual))
 
@@ -187,6 +191,22 @@ class ReloadApplier:
         except FrrError as exc:
             return f"rolling back to the previous configuration failed: {exc}"
         return "the previous configuration was restored, with differences left"
+
+
+def _repeated_negations(residual: list[str], previous: list[str]) -> bool:
+    """Only `no ...` commands are left, and the last reload ran them already: FRR never shows
+    a `no X` it executed (e.g. a raw `no router bgp 64512`), and running it again would fail
+    (`% Can't find BGP instance`)."""
+    return all(line.startswith("+ no ") and line in previous for line in residual)
+
+
+_REFUSED_RE = re.compile(r"^line \d+: |vtysh failed to process new configuration|^% ", re.MULTILINE)
+
+
+def _refused(output: str) -> bool:
+    """frr-reload.py failed because FRR refused a line of the config (not a timeout or a dead
+    daemon): the same config will fail again."""
+    return bool(_REFUSED_RE.search(_ANSI_RE.sub("", output)))
 
 
 def _reload_errors(output: str) -> str:

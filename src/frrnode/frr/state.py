@@ -313,6 +313,10 @@ class NeighborRoutes:
     """Pre-policy (Adj-RIB-In); None without soft-reconfiguration inbound."""
     accepted: tuple[Route, ...]
     advertised: tuple[Route, ...] = ()
+    local_as: int | None = None
+    """The node's AS on this session (FRR drops received paths that hold it: loop check)."""
+    route_map_in: str | None = None
+    """The inbound route-map of this address family, if any."""
 
 
 # ---------------------------------------------------------------- parsing (pure)
@@ -668,7 +672,9 @@ def read_routes(vtysh: JsonVtysh, neighbor: str, vrf: str = "") -> list[Neighbor
     wire = info.get(neighbor) if isinstance(info, dict) else None
     if not isinstance(wire, dict):
         raise LookupError(f"no BGP neighbor {neighbor} in VRF {vrf or DEFAULT_VRF}")
-    families = [k for k in sorted(cast(WireNeighbor, wire).get("addressFamilyInfo") or {}) if k in AFI_SAFI]
+    neighbor_wire = cast(WireNeighbor, wire)
+    af_info = neighbor_wire.get("addressFamilyInfo") or {}
+    families = [k for k in sorted(af_info) if k in AFI_SAFI]
     commands = []
     for key in families:
         base = f"show bgp {_vrf_cmd(vrf)} {AFI_SAFI[key]} neighbors {neighbor}"
@@ -685,6 +691,8 @@ def read_routes(vtysh: JsonVtysh, neighbor: str, vrf: str = "") -> list[Neighbor
                 received=parse_route_table(rcv, "receivedRoutes"),
                 accepted=parse_route_table(acc, "routes") or (),
                 advertised=parse_route_table(adv, "advertisedRoutes") or (),
+                local_as=neighbor_wire.get("localAs"),
+                route_map_in=af_info[key].get("routeMapForIncomingAdvertisements"),
             )
         )
     return out

@@ -77,7 +77,11 @@ class Vtysh:
             raise FrrError(f"cannot run {self.binary}: {exc}") from exc
         if proc.returncode != 0:
             detail = _clean(proc.stdout + proc.stderr)
-            raise FrrError(f"vtysh failed (exit {proc.returncode}): {what}", detail)
+            # 2: a line of -f failed, 4: unknown or incomplete command, 13: a daemon refused a
+            # line (the input is the problem);
+            # 1 is also "cannot connect to any daemon", which passes when FRR is back.
+            permanent = proc.returncode in (2, 4, 13)
+            raise FrrError(f"vtysh failed (exit {proc.returncode}): {what}", detail, permanent=permanent)
         return proc.stdout
 
     # -- public API --------------------------------------------------------------------------
@@ -91,30 +95,38 @@ class Vtysh:
         return self._exec(args, "; ".join(commands))
 
     def json(self, command: str) -> Any:
-        """Run one `show ... json` command and parse its output."""
+        """Run one `show ... json` command and parse its output.
+
+        FRR answers `{}` or `[]` when there is nothing to show; no output at all means the
+        daemon that owns the command is not running (vtysh still exits 0): an error."""
         out = self.run(command)
+        if not out.strip():
+            raise FrrError(f"no answer to {command!r}: the FRR daemon that serves it is not running")
         try:
-            return json.loads(out) if out.strip() else {}
+            return json.loads(out)
         except json.JSONDecodeError as exc:
             raise FrrError(f"vtysh returned invalid JSON for {command!r}: {exc}", out[:2000]) from exc
 
     def configure(self, config: str | Iterable[str], daemon: str | None = None) -> str:
-        """Feed configuration lines to the running daemons (`vtysh -f FILE`), or to `daemon` alone
-        (`vtysh -d DAEMON -f FILE`).
+        """Feed configuration lines to the running daemons (`vtysh -f FILE`), or to `daemon`
+        only (`vtysh -d DAEMON -f FILE`: each line goes there if that daemon handles it, and is
+        skipped silently otherwise).
 
         The file is read as if typed after `configure terminal`, with indentation-free FRR
         syntax (`router bgp N` enters the BGP node, `exit` leaves it). Lines already applied
-        before an error stay applied: FRR has no transactions across daemons.
+        before an error stay applied: FRR has no transactions across daemons. Note that vtysh
+        skips a daemon that is not running and still exits 0.
         """
         text = config if isinstance(config, str) else "\n".join(config)
         if not text.endswith("\n"):
             text += "\n"
         fd, name = tempfile.mkstemp(prefix="frrnode-vtysh-", suffix=".conf")
+        target = ["-d", daemon] if daemon else []
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
-            target = ["-d", daemon] if daemon else []
-            return self._exec([*target, "-f", name], f"configure ({text.count(chr(10))} lines)")
+            what = f"configure{' ' + daemon if daemon else ''} ({text.count(chr(10))} lines)"
+            return self._exec([*target, "-f", name], what)
         finally:
             os.unlink(name)
 
@@ -138,15 +150,38 @@ class Vtysh:
             raise FrrError(
                 f"FRR rejected the configuration {path} (vtysh --dryrun exit {proc.returncode})",
                 _clean(proc.stdout + proc.stderr),
+                permanent=True,
             )
 
-    def boot(self) -> None:
-        """Apply /etc/frr/<pathspace>/frr.conf to the daemons (`vtysh -b`, as frrinit.sh does)."""
-        self._exec(["-b"], "boot configuration")
+    def boot(self, daemon: str | None = None) -> None:
+        """Apply /etc/frr/<pathspace>/frr.conf to the daemons (`vtysh -b`, as frrinit.sh does),
+        or to `daemon` only (`vtysh -b -d D`, as after watchfrr restarts one)."""
+        target = ["-d", daemon] if daemon else []
+        self._exec(["-b", *target], f"boot configuration{' of ' + daemon if daemon else ''}")
 
     def running_config(self) -> str:
         """The running configuration, without the non-config header lines."""
         return strip_running_config_headers(self.run("show running-config"))
+
+    def daemon_configs(self, daemons: Iterable[str] = DEFAULT_DAEMONS) -> dict[str, str]:
+        """Each daemon's own running config (`show running-config DAEMON`), in one vtysh process.
+
+        `show running-config` merges the daemons' configs, so a daemon that lost its config is
+        hidden by the others; this shows each one alone. A daemon that is not running is left
+        out (vtysh prints "D is not running" on stderr and nothing on stdout).
+        """
+        names = list(daemons)
+        out = self.run(*(f"show running-config {d} no-header" for d in names))
+        parts: list[list[str]] = [[]]
+        for line in out.splitlines():
+            parts[-1].append(line)
+            if line.strip() == "end":  # each daemon's config ends with `end`
+                parts.append([])
+        blocks = ["\n".join(p) + "\n" for p in parts if any(x.strip() for x in p)]
+        if len(blocks) == len(names):
+            return dict(zip(names, blocks, strict=True))
+        # Some daemon printed nothing (not running): ask one at a time to know which.
+        return {d: text for d in names if (text := self.run(f"show running-config {d} no-header")).strip()}
 
     def daemons(self) -> list[str]:
         """Names of the daemons vtysh can currently reach (`show daemons`)."""

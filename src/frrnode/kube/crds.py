@@ -205,8 +205,9 @@ def type_schema(tp: Any, metadata: list[Any] | None = None) -> JSON:
         return out
     if origin is dict:
         value = get_args(tp)[1]
-        if value is str:
-            return {"type": "object", "additionalProperties": {"type": "string"}}
+        if value is str or (isinstance(value, type) and issubclass(value, BaseModel)):
+            # Typed values, or the API server prunes every field below (structural schemas).
+            return {"type": "object", "additionalProperties": type_schema(value)}
         return {"type": "object"}
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return model_schema(tp)

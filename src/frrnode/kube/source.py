@@ -113,6 +113,14 @@ class KubernetesSource:
         except ConfigErrors as exc:
             return Snapshot(resources=None, errors=tuple(exc.errors))
 
+    def resync(self) -> None:
+        """List everything again (SIGHUP): each informer rebuilds its cache from a fresh list
+        (no snapshot until all are in again), then a snapshot is yielded even if nothing
+        changed. Call from the event loop that runs `snapshots()`."""
+        log.info("relisting what concerns node %s from the API server", self.node_name)
+        for informer in self.informers:
+            informer.request_relist()
+
     async def snapshots(self) -> AsyncIterator[Snapshot]:
         # The Node first: the FRRConfigurations are then listed with the right labels at once.
         tasks = [asyncio.create_task(self.node_informer.run(), name="informer-node")]

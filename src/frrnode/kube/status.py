@@ -12,7 +12,9 @@ poll thread) and a task makes the API match it:
 - one BGPSessionState per (vrf, peer) with `generateName: <node>-`; the objects of neighbors
   that are gone, and duplicates, are deleted.
 
-Every string is scrubbed of the known secret values before it leaves the process.
+Every string has FRR's secret arguments redacted before it leaves the process, by position
+(`agent.status.redact_log`: the argument of `password`, `key-string` ...), never by searching
+for known secret values (a short value would punch holes in unrelated text and reveal itself).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
 
-from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, scrub
+from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, redact_log
 from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
@@ -43,20 +45,20 @@ SessionKey = tuple[str, str]
 _SINCE_JITTER = 2.0
 
 
-def _scrub_all(value: Any, secrets: Iterable[str]) -> Any:
+def _redact_all(value: Any) -> Any:
     if isinstance(value, str):
-        return scrub(value, secrets)
+        return redact_log(value)
     if isinstance(value, dict):
-        return {k: _scrub_all(v, secrets) for k, v in value.items()}
+        return {k: _redact_all(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub_all(v, secrets) for v in value]
+        return [_redact_all(v) for v in value]
     return value
 
 
-def status_of(obj: FRRNodeState | BGPSessionState, secrets: Iterable[str] = ()) -> dict[str, Any]:
-    """The `.status` of a built object, as JSON, without any secret value."""
+def status_of(obj: FRRNodeState | BGPSessionState) -> dict[str, Any]:
+    """The `.status` of a built object, as JSON, with FRR's secret arguments redacted."""
     data = obj.status.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dict(_scrub_all(data, tuple(secrets)))
+    return dict(_redact_all(data))
 
 
 def _keep_since(desired: dict[str, Any], actual: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +101,6 @@ class ApiStatusSink:
         self.client = client
         self.node_name = node_name
         self.namespace = namespace
-        self.secrets: set[str] = set()
         self.stats = SinkStats()
         self.node_states = ObjectStore(dict)
         self.session_states = ObjectStore(dict)
@@ -127,10 +128,9 @@ class ApiStatusSink:
         """Hand over the desired objects; callable from any thread, never blocks."""
         if node_state is None:
             return
-        secrets = tuple(self.secrets)
         desired = _Desired(
-            node=status_of(node_state, secrets),
-            sessions={(s.status.vrf, s.status.peer): status_of(s, secrets) for s in sessions},
+            node=status_of(node_state),
+            sessions={(s.status.vrf, s.status.peer): status_of(s) for s in sessions},
         )
         if self._loop is None:
             self._set(desired)

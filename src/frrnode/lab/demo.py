@@ -141,6 +141,7 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
     )
     out(f"\n== BGP sessions of the node (vtysh -N {topo.node.pathspace} -c 'show bgp summary')")
     out(_sh("vtysh", "-N", topo.node.pathspace, "-c", "show bgp ipv4 unicast summary").rstrip())
+    out(metallb_summary(paths.status_dir))
     for r in (r1, r2):
         out(f"\n== What {r.name} (AS {r.asn}) learned from the node")
         out(_sh("vtysh", "-N", r.pathspace, "-c", "show bgp ipv4 unicast 192.0.2.10/32").rstrip())
@@ -186,3 +187,23 @@ def down(out: Callable[[str], None]) -> None:
         out("agent stopped")
     removed = manage.down(DEMO_PREFIX)
     out(f"lab '{DEMO_PREFIX}' removed ({len(removed)} namespaces)")
+
+
+def metallb_summary(status_dir: Path, service: str = "web", node: str = NODE_NAME) -> str:
+    """The Service of type LoadBalancer: its IP, the pool it came from, the peers it goes to
+    (from the status files MetalLB's stage writes, as `kubectl get` would show them)."""
+    import yaml
+
+    base = status_dir / "metallb"
+    try:
+        svc = yaml.safe_load((base / f"service-default_{service}.yaml").read_text())
+        bgp = yaml.safe_load((base / f"servicebgpstatus-{node}_default_{service}.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return f"\n== No MetalLB status for Service default/{service} in {base}"
+    ips = ", ".join(i["ip"] for i in svc["status"]["loadBalancer"].get("ingress", []))
+    pool = svc["metadata"].get("annotations", {}).get("metallb.io/ip-allocated-from-pool", "?")
+    return (
+        f"\n== Service default/{service} (type LoadBalancer) got its IP from IPAddressPool {pool}: {ips}"
+        f"\n   {node} announces it to BGPPeers {', '.join(bgp['status']['peers'])} (ServiceBGPStatus;"
+        f" files in {base})"
+    )

@@ -63,6 +63,9 @@ def remove(topo: LabTopology, host: LabHost, withdraw: bool = True) -> None:
             _announce(router, [p for p in host.prefixes if p not in router.prefixes], withdraw=True)
     if host.namespace in list_namespaces():
         _kill_namespace_processes(host.namespace)
+        # The link first: a deleted namespace's veth goes away asynchronously, and the next host
+        # behind this router would find `eth-host` still there ("File exists").
+        _ip("-n", router.namespace, "link", "del", HOST_LINK, check=False)
         _ip("netns", "del", host.namespace, check=False)
 
 

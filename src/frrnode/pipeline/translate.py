@@ -333,10 +333,14 @@ def _translate_neighbor(
         try:  # R4
             family = ip_family(n.address)
         except ValueError:
+            hint = ""
+            if "%" in n.address:  # fe80::1%eth0: a link-local peer is reached through its interface
+                zone = n.address.partition("%")[2]
+                hint = f" (a zone id is not allowed: for a link-local peer use `interface: {zone}`)"
             err(
                 "address",
                 f"failed to find ipfamily for neighbor {name}, err: failed to find ipfamily "
-                f"for {n.address}: not an IP address",
+                f"for {n.address}: not an IP address{hint}",
             )
     else:
         problem = interface_name_problem(n.interface)

@@ -10,7 +10,7 @@ Implemented
   `fieldValidation` parameter and the CRD schemas, enough for kubectl's server-side validation
   and `kubectl explain`); /healthz, /livez, /readyz.
 - Built-in kinds: Namespace, Node, Pod, Secret, ConfigMap, Service, ServiceAccount, Event,
-  DaemonSet, Deployment, (Cluster)Role(Binding), Validating/MutatingWebhookConfiguration,
+  EndpointSlice, DaemonSet, Deployment, (Cluster)Role(Binding), Validating/MutatingWebhookConfiguration,
   CustomResourceDefinition, Lease. They are stored as given (no schema validation besides
   metadata; no controllers: Deployments get no Pods, Services no endpoints).
 - CRUD: get, list, create (generateName), update (PUT), patch (JSON merge, JSON patch,

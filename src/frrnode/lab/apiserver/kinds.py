@@ -227,6 +227,8 @@ BUILTINS: tuple[ResourceType, ...] = (
         generation=True,
     ),
     _builtin("coordination.k8s.io", "v1", "Lease", "leases", True),
+    # MetalLB's speaker reads the endpoints of Services (externalTrafficPolicy: Local).
+    _builtin("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True),
 )
 
 

@@ -1,0 +1,35 @@
+"""Option values shared by several commands, checked the same way everywhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import get_args
+
+import typer
+
+from frrnode.api.v1beta1 import LogLevel
+
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+"""frr-k8s's levels (spec §4.13). Upstream maps any other word to `informational` without a
+word; frrnode refuses it, so a typo (`verbose`, `warning`) cannot silently change FRR's logging."""
+
+_PYTHON_LEVELS = {
+    "all": logging.DEBUG,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "none": logging.CRITICAL,
+}
+
+
+def check_log_level(value: str) -> str:
+    """typer callback: `value` must be one of LOG_LEVELS."""
+    if value not in LOG_LEVELS:
+        raise typer.BadParameter(f"{value!r} is not a log level; use one of: {', '.join(LOG_LEVELS)}")
+    return value
+
+
+def python_log_level(level: str) -> int:
+    """The agent's own logging level for a frr-k8s level."""
+    return _PYTHON_LEVELS[level]

@@ -1,0 +1,292 @@
+"""MetalLB in Kubernetes mode: the controller (one per cluster) and the speaker (one per node).
+
+Both keep informer caches of MetalLB's objects (in its namespace), Services, EndpointSlices,
+Nodes and Namespaces, and run the same code as the embedded stage (`frrnode.metallb`) on them
+once every cache has synced and after each change (coalesced):
+- the controller allocates the LoadBalancer IPs (`allocate`, starting from each Service's
+  status, so IPs never move because it restarted) and writes them to the Services' status
+  (subresource) with the annotation `metallb.io/ip-allocated-from-pool`;
+- the speaker announces from its node: it writes the FRRConfiguration `metallb-<node>` (spec
+  only, as MetalLB's reconciler) in the frr-k8s namespace, where frrnode's agent merges it,
+  and one ServiceBGPStatus per Service it announces.
+Writes happen only when something differs from what the API server has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from lightkube import AsyncClient
+from lightkube.core.exceptions import ApiError
+from lightkube.core.resource import ApiInfo, ResourceDef
+from lightkube.generic_resource import GenericGlobalResource, GenericNamespacedResource, create_api_info
+from lightkube.types import PatchType
+
+from frrnode.api.loader import Resources, load_documents
+from frrnode.errors import ConfigErrors
+from frrnode.kube import resources as r
+from frrnode.kube.cache import ObjectStore
+from frrnode.kube.client import ListWatch
+from frrnode.kube.informer import Informer
+from frrnode.metallb import api, frrk8s
+from frrnode.metallb.allocator import POOL_ANNOTATION, Allocation, allocate, previous_ips
+from frrnode.metallb.config import parse
+from frrnode.metallb.resources import MetalLBResources, Settings
+from frrnode.metallb.speaker import handles
+from frrnode.metallb.stage import MetalLBStage, StageState
+from frrnode.metallb.status import ERROR_ANNOTATION, bgp_status
+
+log = logging.getLogger(__name__)
+
+
+def _namespaced(group: str, version: str, kind: str, plural: str) -> Any:
+    # Own classes, not lightkube's registry: they must not clash with other definitions.
+    return type(
+        kind, (GenericNamespacedResource,), {"_api_info": create_api_info(group, version, kind, plural)}
+    )
+
+
+def _global(group: str, version: str, kind: str, plural: str) -> Any:
+    return type(kind, (GenericGlobalResource,), {"_api_info": create_api_info(group, version, kind, plural)})
+
+
+def _status_of(parent: Any) -> Any:
+    info = parent._api_info
+    status_info = ApiInfo(
+        resource=info.resource, parent=info.resource, plural=info.plural, verbs=["get", "patch", "put"],
+        action="status",
+    )  # fmt: skip
+    return type(f"{info.resource.kind}Status", (GenericNamespacedResource,), {"_api_info": status_info})
+
+
+IPAddressPool = _namespaced("metallb.io", "v1beta1", "IPAddressPool", "ipaddresspools")
+BGPAdvertisement = _namespaced("metallb.io", "v1beta1", "BGPAdvertisement", "bgpadvertisements")
+BGPPeer = _namespaced("metallb.io", "v1beta2", "BGPPeer", "bgppeers")
+BFDProfile = _namespaced("metallb.io", "v1beta1", "BFDProfile", "bfdprofiles")
+Community = _namespaced("metallb.io", "v1beta1", "Community", "communities")
+ServiceBGPStatus = _namespaced("metallb.io", "v1beta1", "ServiceBGPStatus", "servicebgpstatuses")
+ServiceBGPStatusStatus = _status_of(ServiceBGPStatus)
+ConfigMap = _namespaced("", "v1", "ConfigMap", "configmaps")
+Service = _namespaced("", "v1", "Service", "services")
+ServiceStatus = _status_of(Service)
+EndpointSlice = _namespaced("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices")
+Namespace = _global("", "v1", "Namespace", "namespaces")
+_FRRConfiguration: Any = r.FRRConfiguration
+
+_DROPPED_META = ("managedFields", "ownerReferences", "finalizers", "creationTimestamp")
+
+
+def _slimmer(api_version: str, kind: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The object as the loader reads it (list items come without apiVersion/kind)."""
+
+    def slim(obj: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+        out["metadata"] = {k: v for k, v in r.meta(obj).items() if k not in _DROPPED_META}
+        if kind == "Node":
+            out.pop("spec", None)
+            out["status"] = {"conditions": (obj.get("status") or {}).get("conditions", [])}
+            for c in out["status"]["conditions"]:  # heartbeats must not wake anybody
+                c.pop("lastHeartbeatTime", None)
+        return {"apiVersion": api_version, "kind": kind, **out}
+
+    return slim
+
+
+def _resource_key(res: Any) -> tuple[str, str]:
+    d: ResourceDef = res._api_info.resource
+    return (f"{d.group}/{d.version}" if d.group else d.version, d.kind)
+
+
+class _World:
+    """Informer caches of everything MetalLB reads, and a coalescing reconcile loop."""
+
+    skipped: tuple[Any, ...] = ()
+    """Kinds this part does not read (so its RBAC role need not grant them)."""
+
+    def __init__(self, client: AsyncClient, settings: Settings, debounce: float = 0.2):
+        self.client = client
+        self.settings = settings
+        self.debounce = debounce
+        self._changed = asyncio.Event()
+        self.stores: dict[tuple[str, str], ObjectStore] = {}
+        self.informers: list[Informer] = []
+        ns = settings.namespace
+        for res, namespace in (
+            (IPAddressPool, ns), (BGPAdvertisement, ns), (BGPPeer, ns), (BFDProfile, ns), (Community, ns),
+            (r.Secret, ns), (ConfigMap, ns), (Service, "*"), (EndpointSlice, "*"), (r.Node, None),
+            (Namespace, None),
+        ):  # fmt: skip
+            if res in self.skipped:
+                continue
+            key = _resource_key(res)
+            store = ObjectStore(_slimmer(*key))
+            self.stores[key] = store
+            self.informers.append(
+                Informer(ListWatch(client, res, namespace=namespace), store, self._changed.set)
+            )
+        self.passes = 0
+        self.state = StageState("")
+        """What /metrics reports (`kube.metallb_metrics`): the speaker's stage state, or the
+        controller's pools, allocations and configuration errors."""
+
+    @property
+    def synced(self) -> bool:
+        return all(i.synced.is_set() for i in self.informers)
+
+    def resources(self) -> Resources:
+        items = [obj for store in self.stores.values() for _, obj in sorted(store.objects.items())]
+        return load_documents(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}), file="",
+                              extra_kinds=api.KINDS)  # fmt: skip
+
+    async def reconcile(self, resources: Resources) -> None:
+        raise NotImplementedError
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks = [asyncio.create_task(i.run(), name=f"metallb-{i.name}") for i in self.informers]
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                changed = asyncio.create_task(self._changed.wait())
+                await asyncio.wait([changed, stopper], return_when=asyncio.FIRST_COMPLETED)
+                changed.cancel()
+                if stop.is_set():
+                    break
+                await asyncio.sleep(self.debounce)
+                self._changed.clear()
+                if not self.synced:
+                    continue
+                try:
+                    resources = self.resources()
+                except ConfigErrors as exc:
+                    log.error("MetalLB objects refused: %s", exc)
+                    continue
+                self.passes += 1
+                try:
+                    await self.reconcile(resources)
+                except ApiError as exc:
+                    log.warning("API write failed, retrying: %s", exc)
+                    await asyncio.sleep(1.0)
+                    self._changed.set()
+        finally:
+            for task in (*tasks, stopper):
+                task.cancel()
+            await asyncio.gather(*tasks, stopper, return_exceptions=True)
+
+
+class Controller(_World):
+    """IP allocation for the whole cluster; writes Service status and the pool annotation."""
+
+    skipped = (EndpointSlice,)  # endpoints decide who announces, not who gets an IP
+
+    def __init__(self, client: AsyncClient, settings: Settings, debounce: float = 0.2):
+        super().__init__(client, settings, debounce)
+        self.allocations: dict[tuple[str, str], Allocation] = {}
+        self.writes = 0
+
+    async def reconcile(self, resources: Resources) -> None:
+        res = MetalLBResources.from_resources(resources, self.settings)
+        config, errors = parse(res, self.settings)
+        self.state.passes += 1
+        self.state.controller_errors = errors
+        if config is None:
+            log.error("MetalLB configuration rejected, keeping the current IPs: %s", ConfigErrors(errors))
+            return
+        self.state.loaded, self.state.pools = True, dict(config.pools)
+        services = [s for s in res.services if handles(s, self.settings)]
+        previous = {(s.metadata.namespace, s.metadata.name): previous_ips(s) for s in services}
+        self.allocations = allocate(config.pools, services, previous)
+        self.state.allocations = self.allocations
+        for service in services:
+            key = (service.metadata.namespace, service.metadata.name)
+            await self._write(service, self.allocations[key])
+
+    async def _write(self, service: api.Service, alloc: Allocation) -> None:
+        ns, name = service.metadata.namespace, service.metadata.name
+        if previous_ips(service) != alloc.ips:
+            ingress = {"ingress": [{"ip": ip} for ip in alloc.ips]} if alloc.ips else {"ingress": None}
+            await self.client.patch(ServiceStatus, name, {"status": {"loadBalancer": ingress}}, namespace=ns,
+                                    patch_type=PatchType.MERGE)  # fmt: skip
+            self.writes += 1
+            log.info("Service %s/%s: %s", ns, name, ", ".join(alloc.ips) or alloc.error)
+        annotations = service.metadata.annotations
+        wanted = {POOL_ANNOTATION: alloc.pool or None, ERROR_ANNOTATION: alloc.error or None}
+        if any(annotations.get(k) != v for k, v in wanted.items()):
+            await self.client.patch(Service, name, {"metadata": {"annotations": wanted}}, namespace=ns,
+                                    patch_type=PatchType.MERGE)  # fmt: skip
+            self.writes += 1
+
+
+class Speaker(_World):
+    """One node's announcements: `metallb-<node>` and the node's ServiceBGPStatus objects."""
+
+    skipped = (Namespace,)  # namespace labels only choose pools for allocation (the controller's)
+
+    def __init__(self, client: AsyncClient, node: str, settings: Settings, debounce: float = 0.2):
+        super().__init__(client, settings, debounce)
+        self.node = node
+        self.stage = MetalLBStage(node, settings, allocate=False)
+        self.state = self.stage.state
+        self.writes = 0
+        self._written: tuple[Any, str] | None = None
+        """(spec written, resourceVersion the server gave it): the server adds CRD defaults to
+        the spec, so "unchanged" means "still the version we wrote", not "equal spec"."""
+
+    async def reconcile(self, resources: Resources) -> None:
+        self.stage.apply(resources)
+        obj = self.stage.state.configuration
+        if obj is not None:
+            await self._write_configuration(obj)
+        await self._write_statuses()
+
+    async def _write_configuration(self, obj: dict[str, Any]) -> None:
+        name, ns = obj["metadata"]["name"], obj["metadata"]["namespace"]
+        try:
+            current = dict(await self.client.get(r.FRRConfiguration, name, namespace=ns))
+        except ApiError as exc:
+            if exc.status.code != 404:
+                raise
+            created = dict(await self.client.create(_FRRConfiguration(frrk8s.manifest(obj))))
+            self._written = (obj["spec"], r.resource_version_of(created))
+            self.writes += 1
+            return
+        if (
+            self._written == (obj["spec"], r.resource_version_of(current))
+            or current.get("spec") == obj["spec"]
+        ):
+            return
+        # Only the spec is MetalLB's (manual edits of it are reverted, as upstream).
+        body = {**current, "spec": obj["spec"]}
+        updated = dict(await self.client.replace(_FRRConfiguration(body), name, namespace=ns))
+        self._written = (obj["spec"], r.resource_version_of(updated))
+        self.writes += 1
+
+    async def _write_statuses(self) -> None:
+        ns = self.settings.namespace
+        selector: dict[str, Any] = {"metallb.io/node": self.node}
+        existing = {}
+        async for item in self.client.list(ServiceBGPStatus, namespace=ns, labels=selector):
+            existing[r.name_of(dict(item))] = dict(item)
+        wanted = {}
+        for a in self.stage.state.announcements:
+            if a.announced:
+                body = bgp_status(self.node, a.namespace, a.service, a.peers, ns)
+                wanted[body["metadata"]["name"]] = body
+        for name, body in wanted.items():
+            current = existing.get(name)
+            if current is None:
+                created = dict(await self.client.create(ServiceBGPStatus(body)))
+                current = {**created, "status": {}}
+                self.writes += 1
+            if current.get("status") != body["status"]:
+                update = {**current, "status": body["status"]}
+                await self.client.replace(ServiceBGPStatusStatus(update), name, namespace=ns)
+                self.writes += 1
+        for name in existing.keys() - wanted.keys():
+            with contextlib.suppress(ApiError):
+                await self.client.delete(ServiceBGPStatus, name, namespace=ns)
+                self.writes += 1

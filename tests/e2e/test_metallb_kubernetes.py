@@ -1,0 +1,239 @@
+"""MetalLB in Kubernetes mode end to end: the API-server double, the real kubectl, frrnode's agent
+as in the DaemonSet (`frrnode run --kubernetes`), and MetalLB's two parts as their own processes:
+`frrnode metallb controller` (IP allocation, one per cluster) and `frrnode metallb speaker`
+(the node's FRRConfiguration and ServiceBGPStatus), against the lab's real FRR routers.
+
+The tests run in order and build on each other, as an operator would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from agent_harness import bgp_table, kernel_routes, wait_until
+from kube_harness import NAMESPACE, REPO, Kubectl, agent, free_port
+
+from frrnode.lab.apiserver import Knobs, run_in_thread
+from frrnode.lab.topology import LabTopology
+
+pytestmark = pytest.mark.lab
+
+CRDS = REPO / "config" / "crd" / "bases"
+METALLB_CRDS = REPO / "tests" / "fixtures" / "metallb-crds.yaml"
+EXAMPLES = REPO / "examples"
+MLB = "metallb-system"
+
+
+class Process:
+    """An `frrnode metallb ...` process with its log."""
+
+    def __init__(self, args: list[str], log: Path):
+        self.log = log
+        self._out = log.open("w")
+        cmd = [str(Path(sys.executable).parent / "frrnode"), "metallb", *args]
+        self.proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=self._out, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._out.close()
+
+    def tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, lab: LabTopology) -> Iterator[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("kube-metallb")
+    with run_in_thread(work / "double", Knobs(bookmark_interval=1.0)) as double:
+        kubectl = Kubectl(double.kubeconfig, work / "kube-cache")
+        kubectl("apply", "-f", str(CRDS), "-f", str(METALLB_CRDS))
+        for ns in (NAMESPACE, MLB, "default"):
+            kubectl.apply(yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+        kubectl("apply", "-f", str(EXAMPLES / "node.yaml"), "-f", str(EXAMPLES / "receive-routes.yaml"))
+        kubeconfig = str(double.kubeconfig)
+        ports = {"controller": free_port(), "speaker": free_port()}
+        controller = Process(
+            [
+                "controller",
+                "--kubeconfig",
+                kubeconfig,
+                "--metrics-address",
+                f"127.0.0.1:{ports['controller']}",
+            ],
+            work / "controller.log",
+        )
+        speaker: Process | None = None
+        parts: dict[str, Any] = {}
+        try:
+            with agent(double.kubeconfig, lab, "node-a", work) as node_agent:
+                speaker = Process(
+                    ["speaker", "--node", "node-a", "--kubeconfig", kubeconfig,
+                     "--metrics-address", f"127.0.0.1:{ports['speaker']}",
+                     "--agent-metrics", f"{node_agent.metrics_url}/metrics"],
+                    work / "speaker.log",
+                )  # fmt: skip
+                parts = {
+                    "ports": ports,
+                    "kubectl": kubectl,
+                    "work": work,
+                    "controller": controller,
+                    "speaker": speaker,
+                    "agent": node_agent,
+                    "kubeconfig": kubeconfig,
+                    "double": double,
+                }
+                yield parts
+        finally:
+            if speaker is not None:
+                speaker.stop()
+            parts.get("controller", controller).stop()  # the test may have restarted it
+
+
+def ingress(kubectl: Kubectl, name: str) -> list[str]:
+    found = kubectl.run("get", "service", name, "-n", "default", "-o", "yaml")
+    if found.returncode != 0:
+        return []
+    svc = yaml.safe_load(found.stdout)
+    return [i["ip"] for i in (svc.get("status") or {}).get("loadBalancer", {}).get("ingress") or []]
+
+
+def service(name: str) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": {"app": name},
+                "ports": [{"port": 80, "protocol": "TCP"}],
+            },
+        }
+    )
+
+
+def test_a_service_gets_an_ip_and_both_routers_learn_it(world: dict[str, Any], lab: LabTopology) -> None:
+    kubectl = world["kubectl"]
+    # MetalLB's objects of the demo (peers, pool, advertisement, Service web and its endpoint).
+    kubectl("apply", "-f", str(EXAMPLES / "metallb"))
+    wait_until(
+        lambda: ingress(kubectl, "web") == ["192.0.2.10"],
+        60,
+        f"the controller to give web its IP\n{world['controller'].tail()}",
+    )
+    svc = kubectl.get("service", "web", "-n", "default")
+    assert svc["metadata"]["annotations"]["metallb.io/ip-allocated-from-pool"] == "demo"
+    wait_until(
+        lambda: kubectl.run("get", "frrconfiguration", "metallb-node-a", "-n", NAMESPACE).returncode == 0,
+        60,
+        f"the speaker's FRRConfiguration\n{world['speaker'].tail()}",
+    )
+    obj = kubectl.get("frrconfiguration", "metallb-node-a", "-n", NAMESPACE)
+    assert obj["spec"]["nodeSelector"] == {"matchLabels": {"kubernetes.io/hostname": "node-a"}}
+    assert obj["spec"]["bgp"]["routers"][0]["prefixes"] == ["192.0.2.10/32"]
+    for name in ("r1", "r2"):
+        wait_until(
+            lambda name=name: "192.0.2.10/32" in bgp_table(lab.router(name)), 60, f"{name} to learn it"
+        )  # type: ignore[misc]
+    # The platform team's object (examples/receive-routes.yaml) merged with MetalLB's on one FRR.
+    wait_until(lambda: "10.100.0.0/24" in kernel_routes(lab.node), 60, "the node to learn r1's route")
+    statuses = kubectl.get("servicebgpstatuses", "-n", MLB, "-l", "metallb.io/node=node-a")["items"]
+    assert [s["status"]["peers"] for s in statuses] == [["r1", "r2"]]
+    assert statuses[0]["status"]["serviceName"] == "web"
+
+    def metallb_writes() -> int:
+        """Write requests of MetalLB's parts (also those the server finds to change nothing)."""
+        requests = world["double"].double.routes.requests
+        mine = ("/frrconfigurations", "/servicebgpstatuses", "/services")
+        return sum(1 for method, path in requests if method != "GET" and any(m in path for m in mine))
+
+    def speaker_reads() -> int:
+        requests = world["double"].double.routes.requests
+        return sum(
+            1 for method, path in requests if method == "GET" and "frrconfigurations/metallb-node-a" in path
+        )
+
+    before, reads = metallb_writes(), speaker_reads()
+    # An object both parts watch changes without changing their result: each runs a pass...
+    unrelated = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated", "namespace": MLB}}
+    kubectl.apply(yaml.safe_dump(unrelated))
+    wait_until(lambda: speaker_reads() > reads, 30, "the speaker's pass")
+    time.sleep(1)
+    assert metallb_writes() == before  # ... and sends no write (the server's defaults are no change)
+
+
+def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Samples by (name, sorted labels); the gauges checked here keep their names when parsed."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metallb_metrics_from_the_speaker_and_the_controller(world: dict[str, Any]) -> None:
+    """What MetalLB dashboards read, in Kubernetes mode: the speaker's sessions (from the node
+    agent's FRR series), its announcements, and the controller's pools."""
+    port = world["ports"]["speaker"]
+    up = ("metallb_bgp_session_up", (("peer", "172.30.0.2:179"), ("vrf", "default")))
+    wait_until(
+        lambda: metrics(port).get(up) == 1,
+        60,
+        f"r1's session in the speaker's metrics\n{world['speaker'].tail()}",
+    )
+    speaker = metrics(port)
+    assert speaker[("metallb_bgp_session_up", (("peer", "172.30.0.3:179"), ("vrf", "default")))] == 1
+    assert speaker[("metallb_bgp_announced_prefixes_total", up[1])] >= 1
+    announced = (("ip", "192.0.2.10"), ("node", "node-a"), ("protocol", "bgp"), ("service", "default/web"))
+    assert speaker[("metallb_speaker_announced", announced)] == 1
+    assert speaker[("metallb_k8s_client_config_stale_bool", ())] == 0
+    # Not MetalLB's: the platform team's neighbors are in the agent's frrk8s_* series only.
+    assert not [k for k in speaker if k[0].startswith("frrk8s_")]
+    controller = metrics(world["ports"]["controller"])
+    assert controller[("metallb_allocator_addresses_total", (("pool", "demo"),))] == 10
+    assert controller[("metallb_allocator_addresses_in_use_total", (("pool", "demo"),))] == 1
+    assert controller[("metallb_k8s_client_config_loaded_bool", ())] == 1
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+        assert response.status == 200
+
+
+def test_ips_survive_a_controller_restart(world: dict[str, Any]) -> None:
+    kubectl = world["kubectl"]
+    world["controller"].stop()
+    world["controller"] = Process(
+        ["controller", "--kubeconfig", world["kubeconfig"]], world["work"] / "c2.log"
+    )
+    kubectl.apply(service("aaa"))  # sorts before `web`: a fresh allocator would hand it .10
+    wait_until(
+        lambda: ingress(kubectl, "aaa") == ["192.0.2.11"], 60, "aaa's IP from the restarted controller"
+    )
+    assert ingress(kubectl, "web") == ["192.0.2.10"]
+
+
+def test_a_deleted_service_is_withdrawn(world: dict[str, Any], lab: LabTopology) -> None:
+    kubectl = world["kubectl"]
+    kubectl("delete", "service", "web", "-n", "default")
+    wait_until(lambda: "192.0.2.10/32" not in bgp_table(lab.router("r1")), 60, "r1 to forget 192.0.2.10/32")
+    wait_until(
+        lambda: not kubectl.get("servicebgpstatuses", "-n", MLB)["items"], 60, "the ServiceBGPStatus gone"
+    )
