@@ -149,7 +149,8 @@ def test_validate_ok_counts_metallb_objects(tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
-    assert "1 IPAddressPool(s), 1 BGPAdvertisement(s), 1 BGPPeer(s), 1 Service(s)" in result.stdout  # the summary line goes to stdout
+    # The summary line goes to stdout.
+    assert "1 IPAddressPool(s), 1 BGPAdvertisement(s), 1 BGPPeer(s), 1 Service(s)" in result.stdout
 
 
 def test_render_includes_metallbs_announcements(tmp_path: Path) -> None:
