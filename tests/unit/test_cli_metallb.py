@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from mlb_corpus import CORPUS
 from mlb_helpers import adv, endpoints, node, peer, pool, service
+from pl_helpers import config, neighbor, router
 from typer.testing import CliRunner
 
 from frrnode.cli import app
@@ -168,6 +169,34 @@ def test_render_includes_metallbs_announcements(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "ip prefix-list 172.30.0.2-allowed-ipv4 seq 1 permit 192.0.2.10/32" in result.stdout
     assert "network 192.0.2.10/32" in result.stdout
+
+
+def test_render_reads_as_the_nodes_agent_with_metallbs_stage(tmp_path: Path) -> None:
+    """`render` filters as the node's agent does (another node's invalid FRRConfiguration is not
+    its problem) and keeps what MetalLB's stage needs: its objects, the Service and its
+    EndpointSlice, and the other Nodes' labels: two advertisements of one pool with different
+    localPref are refused once another node (n2) has both."""
+    write(
+        tmp_path,
+        "metallb.yaml",
+        pool("p", "192.0.2.0/24"),
+        peer("r1", "172.30.0.2"),
+        adv("a", ipAddressPools=["p"], localPref=100, nodeSelectors=[{"matchLabels": {"z": "a"}}]),
+        adv("b", ipAddressPools=["p"], localPref=200, nodeSelectors=[{"matchLabels": {"x": "1"}}]),
+        service("s", annotations={"metallb.io/loadBalancerIPs": "192.0.2.10"}),
+        endpoints("s", "n1"),
+    )
+    on_n2 = {"matchLabels": {"kubernetes.io/hostname": "n2"}}
+    write(tmp_path, "other.yaml", config("other", router(neighbor(typo=1)), selector=on_n2))
+    write(tmp_path, "nodes.yaml", node("n1", z="a"), node("n2", z="b"))
+    result = runner.invoke(app, ["render", str(tmp_path), "--node", "n1"])
+    assert result.exit_code == 0, result.stderr
+    assert "network 192.0.2.10/32" in result.stdout
+
+    write(tmp_path, "nodes.yaml", node("n1", z="a"), node("n2", z="a", x="1"))
+    result = runner.invoke(app, ["render", str(tmp_path), "--node", "n1"])
+    assert result.exit_code == 1
+    assert "local preference" in result.stderr
 
 
 def test_validate_warns_about_ignored_fields(tmp_path: Path) -> None:
