@@ -198,6 +198,13 @@ def test_render_reads_as_the_nodes_agent_with_metallbs_stage(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "local preference" in result.stderr
 
+    # MetalLB's objects are always validated: an invalid one blocks every node.
+    write(tmp_path, "nodes.yaml", node("n1", z="a"), node("n2", z="b"))
+    write(tmp_path, "bad.yaml", pool("q", "192.0.2.0/24", typo=1))
+    result = runner.invoke(app, ["render", str(tmp_path), "--node", "n1"])
+    assert result.exit_code == 1
+    assert "IPAddressPool/metallb-system/q spec.typo" in " ".join(result.stderr.split())
+
 
 def test_validate_warns_about_ignored_fields(tmp_path: Path) -> None:
     write(
