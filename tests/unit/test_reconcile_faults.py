@@ -205,3 +205,17 @@ def test_periodic_check_that_found_a_daemon_lacking_lines_counts_a_daemon_config
     assert rec.state.repairs == {"daemon_restart": 0, "daemon_config": 1, "drift": 0}
     assert rec.state.last_repair is not None and "zebra lacks 1 line(s)" in rec.state.last_repair.message
 
+
+def test_restoring_a_last_good_config_with_raw_snippets_keeps_diffing_against_frr() -> None:
+    """A restart while the desired config is refused puts the last good one back: when that
+    one has raw snippets, the next apply must still diff against FRR itself (defect 6)."""
+    rec, watch, applier, _ = reconciler()
+    rec.reconcile(snapshot(raw="no router bgp 65000\n"))  # the last good config has a snippet
+    applier.fail = FrrError("FRR rejected", "", permanent=True)
+    rec.reconcile(snapshot(asn=65002))  # refused (no snippet)
+    watch.procs["bgpd"] = DaemonProcess(999, 2)
+    rec.check_daemons()
+    rec.reconcile(snapshot(asn=65002))  # the repair restores the last good config
+    applier.fail, applier.resets = None, []
+    rec.reconcile(snapshot(asn=65003))
+    assert applier.resets and "raw snippets" in applier.resets[-1]

@@ -306,7 +306,7 @@ class Reconciler:
                 return self._failed(exc, node, text, "checking every FRR daemon")
         if result.changed or state.applied_config != text:
             state.applies += 1
-        self._succeeded(text, node, state.pending_generations)
+        self._succeeded(text, bool(node.raw), state.pending_generations)
         state.last_apply_seconds = result.seconds
         if periodic and not result.changed:
             log.debug("periodic check: FRR runs the desired configuration (%.3fs)", result.seconds)
@@ -314,14 +314,15 @@ class Reconciler:
             log.info("applied the configuration with %s in %.3fs", result.method, result.seconds)
         return Outcome(called_frr=True)
 
-    def _succeeded(self, text: str, node: NodeConfig, generations: dict[str, str]) -> None:
+    def _succeeded(self, text: str, raw: bool, generations: dict[str, str]) -> None:
+        """FRR runs `text` (with raw snippets: `raw`), the objects of `generations` are live."""
         state = self.state
         state.applied_config = text
         state.applied_generations = self._applied_generations = generations
         state.last_reload = Result.success()
         state.last_success_at = time.time()
         state.rejected_config = None
-        self._applied_raw = bool(node.raw)
+        self._applied_raw = raw
 
     def _after_apply_check(self) -> bool:
         """After talking to FRR: did a daemon die or restart meanwhile? (Then FRR does not run
@@ -350,9 +351,9 @@ class Reconciler:
         one, the last good config) and check every daemon."""
         state = self.state
         daemons = sorted(state.pending_repair)
-        target, generations = text, state.pending_generations
+        target, generations, raw = text, state.pending_generations, bool(node.raw)
         if text == state.rejected_config and state.applied_config is not None:
-            target, generations = state.applied_config, self._applied_generations
+            target, generations, raw = state.applied_config, self._applied_generations, self._applied_raw
         reason = f"FRR daemon(s) {', '.join(daemons)} restarted: FRR's state is unknown"
         if self.repairer is None:
             self._reset(reason)
@@ -379,7 +380,7 @@ class Reconciler:
         state.last_repair = Result.success(message)
         log.warning("%s", message)
         rejected = state.last_reload if target != text else None
-        self._succeeded(target, node, generations)
+        self._succeeded(target, raw, generations)
         if rejected is not None:  # the desired config is still refused: keep saying so
             state.last_reload, state.rejected_config = rejected, text
         state.applies += 1
