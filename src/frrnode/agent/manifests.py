@@ -325,29 +325,17 @@ class ManifestCache:
         digest = hashlib.sha256(data).digest()
         self.entries[path] = self._parse(path, identity(path) or entry.identity, data, digest)
 
-    def resources(self) -> tuple[Resources, list[ConfigError], list[str]]:
-        """The kept objects of every file (first definition wins), every error and every note."""
+    def resources(self) -> tuple[Resources, list[ConfigError]]:
+        """The kept objects of every file (first definition wins; an object this node does not
+        need still makes a second definition a duplicate) with every note, and every error."""
         out = Resources()
         errors: list[ConfigError] = []
-        notes: list[str] = []
-        seen: dict[ObjectRef, Location] = {}
         for path in sorted(self.entries, key=path_order):
             entry = self.entries[path]
             errors += entry.errors
-            notes += entry.notes
+            out.notes += entry.notes
             for doc in entry.docs:
-                if doc.ref in seen:
-                    errors.append(
-                        ConfigError(
-                            f"duplicate object (also defined at {seen[doc.ref]})",
-                            obj=doc.ref,
-                            path="metadata.name",
-                            location=doc.location,
-                        )
-                    )
-                    continue
-                seen[doc.ref] = doc.location
-                if doc.obj is not None:
-                    out.add(Loaded(doc.ref, doc.location, doc.obj, extra=doc.extra))
-        out.notes = notes
-        return out, errors, notes
+                duplicate = out.add(Loaded(doc.ref, doc.location, doc.obj, extra=doc.extra))
+                if duplicate is not None:
+                    errors.append(duplicate)
+        return out, errors

@@ -94,7 +94,7 @@ def _load_for_node(
             secret_namespaces=(metallb_namespace,),
         )
         cache.load_all([str(path) for path in manifest_files(paths)], workers=len(os.sched_getaffinity(0)))
-        resources, errors, _ = cache.resources()
+        resources, errors = cache.resources()
     if errors:
         _print_errors(errors)
         raise typer.Exit(1)
