@@ -47,14 +47,12 @@ from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConfigError, Location
 from frrnode.model import ObjectRef
 from frrnode.pipeline.index import SelectorKey, key_matches, selector_key
-from frrnode.pipeline.select import matches, selector_errors
+from frrnode.pipeline.select import matches, node_labels, selector_errors
 
 log = logging.getLogger(__name__)
 
 Identity = tuple[int, int, int, int]
 """(st_dev, st_ino, st_size, st_mtime_ns) of a file, following symlinks."""
-
-HOSTNAME_LABEL = "kubernetes.io/hostname"
 
 
 @dataclass
@@ -92,14 +90,8 @@ class NodeFilter:
     """Keep every Node's name and labels, not only this node's (set with extra kinds)."""
 
     def labels(self, nodes: Iterable[Node]) -> dict[str, str]:
-        """The node's labels exactly as `pipeline.build_node_config` computes them."""
-        labels: dict[str, str] = {HOSTNAME_LABEL: self.node or ""}
-        for node in nodes:
-            if node.name == self.node:
-                labels.update(node.labels)
-        if self.node_labels is not None:
-            labels.update(self.node_labels)
-        return labels
+        """The node's labels, as `pipeline.build_node_config` computes them."""
+        return node_labels(nodes, self.node or "", self.node_labels)
 
     def keeps(
         self, ref: ObjectRef, selector: LabelSelector | None, labels: Mapping[str, str], extra: bool = False
