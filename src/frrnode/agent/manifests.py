@@ -305,17 +305,13 @@ class ManifestCache:
                     doc.obj = None
                 elif doc.obj is None:
                     needed = True
-            if needed:
-                self._reparse(path, entry)
+            if needed:  # parsed again from scratch (`_load` with no old entry), or gone
+                new = self._load(path, None)
+                if new is None:
+                    del self.entries[path]
+                else:
+                    self.entries[path] = new
         return True
-
-    def _reparse(self, path: str, entry: _Entry) -> None:
-        data, error = read_manifest(path, self.limits)
-        if data is None:
-            self.entries[path] = _Entry(entry.identity, b"", errors=[error] if error else [])
-            return
-        digest = hashlib.sha256(data).digest()
-        self.entries[path] = self._parse(path, identity(path) or entry.identity, data, digest)
 
     def resources(self) -> tuple[Resources, list[ConfigError]]:
         """The kept objects of every file (first definition wins; an object this node does not
