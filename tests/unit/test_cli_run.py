@@ -61,9 +61,13 @@ def test_metrics_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert isinstance(result.exception, SystemExit)
 
 
-@pytest.mark.parametrize("command", ["run", "render"])
+@pytest.mark.parametrize("command", ["run", "render", "webhook"])
 def test_unknown_log_level_is_refused(tmp_path: Path, command: str) -> None:
-    args = _run(tmp_path) if command == "run" else ["render", str(tmp_path), "--node", "n1"]
+    args = {
+        "run": _run(tmp_path),
+        "render": ["render", str(tmp_path), "--node", "n1"],
+        "webhook": ["webhook", "--kubeconfig", str(tmp_path / "none")],
+    }[command]
     result = runner.invoke(app, [*args, "--log-level", "verbose"])
     assert result.exit_code == 2, result.output
     err = " ".join(result.stderr.split())

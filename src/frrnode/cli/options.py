@@ -33,3 +33,13 @@ def check_log_level(value: str) -> str:
 def python_log_level(level: str) -> int:
     """The agent's own logging level for a frr-k8s level."""
     return _PYTHON_LEVELS[level]
+
+
+def setup_logging(level: str = "info") -> None:
+    """Logging of a long-running command (agent, webhook, MetalLB's processes) at frr-k8s
+    `level`. The API client's line per request only at `all`: at INFO they would drown the
+    command's own messages."""
+    logging.basicConfig(
+        level=python_log_level(level), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx2").setLevel(logging.DEBUG if level == "all" else logging.WARNING)
