@@ -21,7 +21,6 @@ from rich.markup import escape
 
 from frrnode.cli import app
 from frrnode.cli.config import (
-    AlwaysBlockOpt,
     LogLevelOpt,
     MetalLBNamespaceOpt,
     NamespaceOpt,
@@ -31,6 +30,7 @@ from frrnode.cli.config import (
     PathsArg,
     desired_text,
 )
+from frrnode.cli.options import AlwaysBlockOpt
 from frrnode.errors import FrrError
 from frrnode.frr.delta import UnsupportedChange, plan_config_delta
 from frrnode.frr.reload import ReloadApplier, carry_over_host_lines

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import get_args
+from typing import Annotated, get_args
 
 import typer
 
@@ -28,6 +28,22 @@ def check_log_level(value: str) -> str:
     if value not in LOG_LEVELS:
         raise typer.BadParameter(f"{value!r} is not a log level; use one of: {', '.join(LOG_LEVELS)}")
     return value
+
+
+def split_cidrs(values: list[str] | None) -> list[str]:
+    """typer callback of `--always-block`: repeatable, and each value may be a comma-separated
+    list as upstream's flag takes (`--always-block=192.167.9.0/24,fc00:f553:ccd:e799::/64`)."""
+    return [cidr.strip() for value in values or () for cidr in value.split(",") if cidr.strip()]
+
+
+AlwaysBlockOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--always-block",
+        help="CIDR never accepted from any neighbor (repeatable, or comma-separated).",
+        callback=split_cidrs,
+    ),
+]
 
 
 def python_log_level(level: str) -> int:
