@@ -272,8 +272,9 @@ def lab_session(tag: str, routers: int = 2) -> Iterator[LabTopology]:
 def agent_session(topo: LabTopology, workdir: Path, **kwargs: Any) -> Iterator[RunningAgent]:
     """Body of an agent fixture: on teardown every FRRConfiguration is removed and applied, so the
     next test starts from a node FRR without BGP config (and with the routes withdrawn)."""
-    agent = RunningAgent(topo, workdir, **kwargs).start()
+    agent = RunningAgent(topo, workdir, **kwargs)
     try:
+        agent.start()  # inside: an agent whose first pass times out is stopped too
         yield agent
         for path in agent.config_dir.glob("*.yaml"):
             if path.name != "node.yaml":

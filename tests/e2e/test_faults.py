@@ -503,8 +503,9 @@ def test_full_status_filesystem(
 ) -> None:
     """The status filesystem fills up: one clear log line (not a traceback every poll), a
     metric, and the agent keeps applying; once there is room, the status is current again."""
-    agent = RunningAgent(topo, tmp_path, poll_interval=1.0, metrics_address="127.0.0.1:0").start()
+    agent = RunningAgent(topo, tmp_path, poll_interval=1.0, metrics_address="127.0.0.1:0")
     try:
+        agent.start()
         agent.write("metallb.yaml", ADVERTISE)
         agent.apply("receive.yaml", receive("10.100.0.0/24"))
         settle(agent, topo, "10.100.0.0/24", "10.100.1.0/24")
@@ -538,11 +539,13 @@ def test_full_status_filesystem(
         )
         assert any("writable again" in line for line in logs.lines[first:])
     finally:
-        for name in ("metallb.yaml", "receive.yaml"):
-            since = agent.state.reconciles
-            agent.remove(name)
-            agent.wait_applied(since=since)
-        agent.stop()
+        try:
+            for name in ("metallb.yaml", "receive.yaml"):
+                since = agent.state.reconciles
+                agent.remove(name)
+                agent.wait_applied(since=since)
+        finally:
+            agent.stop()
 
 
 class AgentProcess:
@@ -579,9 +582,16 @@ class AgentProcess:
         return True
 
     def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Send `sig` and wait for the exit; an agent still running after 30 s is killed -9
+        (a test never leaves it behind)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+                raise
 
 
 @pytest.fixture

@@ -61,10 +61,33 @@ def test_metrics_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert isinstance(result.exception, SystemExit)
 
 
-@pytest.mark.parametrize("command", ["run", "render"])
+@pytest.mark.parametrize("command", ["run", "render", "webhook"])
 def test_unknown_log_level_is_refused(tmp_path: Path, command: str) -> None:
-    args = _run(tmp_path) if command == "run" else ["render", str(tmp_path), "--node", "n1"]
+    args = {
+        "run": _run(tmp_path),
+        "render": ["render", str(tmp_path), "--node", "n1"],
+        "webhook": ["webhook", "--kubeconfig", str(tmp_path / "none")],
+    }[command]
     result = runner.invoke(app, [*args, "--log-level", "verbose"])
     assert result.exit_code == 2, result.output
     err = " ".join(result.stderr.split())
     assert "'verbose' is not a log level" in err and "all, debug, info, warn, error, none" in err
+
+
+def test_always_block_takes_upstreams_comma_separated_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--always-block=A,B` (upstream's flag) is two CIDRs for run as for render, not one bad one."""
+    from frrnode.cli import run as run_module
+    from frrnode.pipeline import Settings
+
+    seen: list[Settings] = []
+
+    def build_agent(config_dir: Path, settings: Settings, *args: object, **kwargs: object) -> object:
+        seen.append(settings)
+        raise OSError("stop here")
+
+    monkeypatch.setattr(run_module, "build_agent", build_agent)
+    args = _run(tmp_path, "--always-block", "10.96.0.0/12, fd00::/48", "--always-block", "10.244.0.0/16")
+    runner.invoke(app, args)
+    assert [s.always_block for s in seen] == [("10.96.0.0/12", "fd00::/48", "10.244.0.0/16")]

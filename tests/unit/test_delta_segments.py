@@ -3,7 +3,7 @@ removals, and in-place replacements other daemons may hold) for every daemon, or
 
 from __future__ import annotations
 
-from frrnode.frr.incremental import filters_used_outside_bgp, plan_config_delta, plan_delta
+from frrnode.frr.delta import filters_used_outside_bgp, plan_config_delta, plan_delta
 from frrnode.frr.tree import parse_config
 
 OLD = """\

@@ -13,6 +13,7 @@ from frrnode.api.core import Node, Secret
 from frrnode.api.loader import load_documents
 from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConflictError
+from frrnode.model import ObjectRef
 from frrnode.pipeline import validate_all
 from frrnode.pipeline.index import ConfigIndex, NodeIndex, selector_key
 from frrnode.pipeline.merge import merge
@@ -58,6 +59,8 @@ def test_indexed_selection_equals_every_pair(
 ) -> None:
     index = NodeIndex((f"n{i}", labels) for i, labels in enumerate(nodes))
     configs = ConfigIndex(NS)
+    for i, labels in enumerate(nodes):
+        configs.set_node(f"n{i}", labels)
     for i, raw in enumerate(selectors):
         configs.upsert(cfg(config(f"c{i}", router(neighbor()), selector=raw)))
     for raw in selectors:
@@ -66,14 +69,15 @@ def test_indexed_selection_equals_every_pair(
             continue
         brute = sorted(f"n{i}" for i, labels in enumerate(nodes) if matches(selector, labels))
         assert index.selected(selector) == brute
-    for labels in nodes:
+    selecting = dict(configs.node_groups())
+    for i, labels in enumerate(nodes):
         brute_refs = sorted(
             ref(f"c{i}")
             for i, raw in enumerate(selectors)
             if not selector_errors(LabelSelector.model_validate(raw))
             and matches(LabelSelector.model_validate(raw), labels)
         )
-        assert configs.selecting(labels) == brute_refs
+        assert selecting[f"n{i}"] == brute_refs
 
 
 def test_node_index_follows_label_changes_and_removal() -> None:
@@ -106,6 +110,11 @@ def test_selector_key_ignores_order() -> None:
 
 ON_N1 = {"matchLabels": {"kubernetes.io/hostname": "n1"}}
 ON_N2 = {"matchLabels": {"kubernetes.io/hostname": "n2"}}
+
+
+def _selecting_n1(index: ConfigIndex) -> list[ObjectRef]:
+    """The valid objects of the namespace merged for node n1."""
+    return dict(index.node_groups())["n1"]
 
 
 def _index() -> ConfigIndex:
@@ -160,7 +169,7 @@ def test_objects_of_another_namespace_are_checked_alone_but_never_merged() -> No
     other = cfg(config("other", router(neighbor(asn=65009)), ns="elsewhere", selector=ON_N1))
     assert index.validate(other) == []
     assert index.upsert(other) == []
-    assert index.selecting({"kubernetes.io/hostname": "n1"}) == [ref("existing")]
+    assert _selecting_n1(index) == [ref("existing")]
 
 
 def test_a_secret_change_retranslates_the_objects_using_it() -> None:
@@ -172,16 +181,16 @@ def test_a_secret_change_retranslates_the_objects_using_it() -> None:
     assert [e.transient for e in problems] == [True]  # the Secret does not exist yet
     index.upsert_secret(secret_obj("s", "pw1"))
     assert index.problems(ref("pw")) == []
-    assert index.selecting({"kubernetes.io/hostname": "n1"}) == [ref("existing"), ref("pw")]
+    assert _selecting_n1(index) == [ref("existing"), ref("pw")]
     index.remove_secret("s")
     assert [e.transient for e in index.problems(ref("pw"))] == [True]
-    assert index.selecting({"kubernetes.io/hostname": "n1"}) == [ref("existing")]
+    assert _selecting_n1(index) == [ref("existing")]
 
 
 def test_removing_an_object_removes_it_from_its_nodes() -> None:
     index = _index()
     index.remove(ref("existing"))
-    assert index.selecting({"kubernetes.io/hostname": "n1"}) == []
+    assert _selecting_n1(index) == []
     assert index.validate(cfg(config("new", router(neighbor(asn=65009)), selector=ON_N1))) == []
 
 

@@ -56,16 +56,16 @@ class FakeApplier:
 class FakeRepairer:
     def __init__(self) -> None:
         self.repairs: list[tuple[str, tuple[str, ...]]] = []
+        self.missing: dict[str, list[str]] = {}
+        """What the next per-daemon check finds lacking (then pushed again)."""
 
     def repair(self, config: str, daemons: Any, reason: str) -> RepairResult:
         self.repairs.append((config, tuple(daemons)))
         return RepairResult(tuple(daemons), 0.5, ApplyResult(False, "frr-reload", 0.3))
 
-    def check(self) -> dict[str, list[str]]:
-        return {}
-
-    def push(self, config: str, daemons: Any) -> list[str]:
-        return []
+    def complete(self, config: str) -> dict[str, list[str]]:
+        missing, self.missing = self.missing, {}
+        return missing
 
 
 def snapshot(asn: int = 65001, raw: str | None = None) -> Snapshot:
@@ -193,3 +193,29 @@ def test_periodic_check_that_found_frr_empty_counts_as_drift() -> None:
     rec.reconcile(snapshot())  # unchanged, the check is due, FRR was found empty
     assert rec.state.repairs["drift"] == 1
     assert rec.state.last_repair is not None and "2 line(s)" in rec.state.last_repair.message
+
+
+def test_periodic_check_that_found_a_daemon_lacking_lines_counts_a_daemon_config_repair() -> None:
+    watch, applier, repairer = FakeWatch(), FakeApplier(), FakeRepairer()
+    rec = Reconciler(SETTINGS, applier, verify_interval=0.0, watch=watch, repairer=repairer)  # type: ignore[arg-type]
+    rec.reconcile(snapshot())
+    assert rec.state.repairs["daemon_config"] == 0
+    repairer.missing = {"zebra": ["ip prefix-list a seq 1 permit 10.0.0.0/8"]}
+    assert rec.reconcile(snapshot()).error is None  # unchanged, the check is due
+    assert rec.state.repairs == {"daemon_restart": 0, "daemon_config": 1, "drift": 0}
+    assert rec.state.last_repair is not None and "zebra lacks 1 line(s)" in rec.state.last_repair.message
+
+
+def test_restoring_a_last_good_config_with_raw_snippets_keeps_diffing_against_frr() -> None:
+    """A restart while the desired config is refused puts the last good one back: when that
+    one has raw snippets, the next apply must still diff against FRR itself (defect 6)."""
+    rec, watch, applier, _ = reconciler()
+    rec.reconcile(snapshot(raw="no router bgp 65000\n"))  # the last good config has a snippet
+    applier.fail = FrrError("FRR rejected", "", permanent=True)
+    rec.reconcile(snapshot(asn=65002))  # refused (no snippet)
+    watch.procs["bgpd"] = DaemonProcess(999, 2)
+    rec.check_daemons()
+    rec.reconcile(snapshot(asn=65002))  # the repair restores the last good config
+    applier.fail, applier.resets = None, []
+    rec.reconcile(snapshot(asn=65003))
+    assert applier.resets and "raw snippets" in applier.resets[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from frrnode.frr.incremental import PeerRef, UnsupportedChange, plan_config_delta, replace_key
+from frrnode.frr.delta import PeerRef, UnsupportedChange, plan_config_delta, replace_key
 from frrnode.frr.tree import parse_config
 
 RENDERED = """\

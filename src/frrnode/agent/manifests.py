@@ -47,14 +47,12 @@ from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConfigError, Location
 from frrnode.model import ObjectRef
 from frrnode.pipeline.index import SelectorKey, key_matches, selector_key
-from frrnode.pipeline.select import matches, selector_errors
+from frrnode.pipeline.select import matches, node_labels, selector_errors
 
 log = logging.getLogger(__name__)
 
 Identity = tuple[int, int, int, int]
 """(st_dev, st_ino, st_size, st_mtime_ns) of a file, following symlinks."""
-
-HOSTNAME_LABEL = "kubernetes.io/hostname"
 
 
 @dataclass
@@ -92,14 +90,8 @@ class NodeFilter:
     """Keep every Node's name and labels, not only this node's (set with extra kinds)."""
 
     def labels(self, nodes: Iterable[Node]) -> dict[str, str]:
-        """The node's labels exactly as `pipeline.build_node_config` computes them."""
-        labels: dict[str, str] = {HOSTNAME_LABEL: self.node or ""}
-        for node in nodes:
-            if node.name == self.node:
-                labels.update(node.labels)
-        if self.node_labels is not None:
-            labels.update(self.node_labels)
-        return labels
+        """The node's labels, as `pipeline.build_node_config` computes them."""
+        return node_labels(nodes, self.node or "", self.node_labels)
 
     def keeps(
         self, ref: ObjectRef, selector: LabelSelector | None, labels: Mapping[str, str], extra: bool = False
@@ -313,41 +305,25 @@ class ManifestCache:
                     doc.obj = None
                 elif doc.obj is None:
                     needed = True
-            if needed:
-                self._reparse(path, entry)
+            if needed:  # parsed again from scratch (`_load` with no old entry), or gone
+                new = self._load(path, None)
+                if new is None:
+                    del self.entries[path]
+                else:
+                    self.entries[path] = new
         return True
 
-    def _reparse(self, path: str, entry: _Entry) -> None:
-        data, error = read_manifest(path, self.limits)
-        if data is None:
-            self.entries[path] = _Entry(entry.identity, b"", errors=[error] if error else [])
-            return
-        digest = hashlib.sha256(data).digest()
-        self.entries[path] = self._parse(path, identity(path) or entry.identity, data, digest)
-
-    def resources(self) -> tuple[Resources, list[ConfigError], list[str]]:
-        """The kept objects of every file (first definition wins), every error and every note."""
+    def resources(self) -> tuple[Resources, list[ConfigError]]:
+        """The kept objects of every file (first definition wins; an object this node does not
+        need still makes a second definition a duplicate) with every note, and every error."""
         out = Resources()
         errors: list[ConfigError] = []
-        notes: list[str] = []
-        seen: dict[ObjectRef, Location] = {}
         for path in sorted(self.entries, key=path_order):
             entry = self.entries[path]
             errors += entry.errors
-            notes += entry.notes
+            out.notes += entry.notes
             for doc in entry.docs:
-                if doc.ref in seen:
-                    errors.append(
-                        ConfigError(
-                            f"duplicate object (also defined at {seen[doc.ref]})",
-                            obj=doc.ref,
-                            path="metadata.name",
-                            location=doc.location,
-                        )
-                    )
-                    continue
-                seen[doc.ref] = doc.location
-                if doc.obj is not None:
-                    out.add(Loaded(doc.ref, doc.location, doc.obj, extra=doc.extra))
-        out.notes = notes
-        return out, errors, notes
+                duplicate = out.add(Loaded(doc.ref, doc.location, doc.obj, extra=doc.extra))
+                if duplicate is not None:
+                    errors.append(duplicate)
+        return out, errors

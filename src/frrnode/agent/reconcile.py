@@ -87,10 +87,11 @@ def _drift_lines(result: ApplyResult) -> list[str]:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one pass did: whether it talked to FRR, its error, and whether to retry it."""
+
     called_frr: bool
     error: str | None = None
     retry: bool = False
-    apply: ApplyResult | None = None
 
 
 class Reconciler:
@@ -240,15 +241,15 @@ class Reconciler:
             # back to the last good config applies it again (and reports that real result).
             state.applied_generations = self._applied_generations = state.pending_generations
             return Outcome(called_frr=False)
-        return self.apply(text, node, periodic)
+        return self._apply(text, node, periodic)
 
     def _reset(self, reason: str) -> None:
         reset = getattr(self.applier, "reset", None)
         if reset is not None:
             reset(reason)
 
-    def _failed(self, exc: FrrError, node: NodeConfig | None, text: str, what: str) -> Outcome:
-        message = redact(explain(str(exc), node.raw if node is not None else ()))
+    def _failed(self, exc: FrrError, node: NodeConfig, text: str, what: str) -> Outcome:
+        message = redact(explain(str(exc), node.raw))
         state = self.state
         state.apply_failures += 1
         state.last_reload = Result.failure(message)
@@ -264,7 +265,7 @@ class Reconciler:
             log.error("%s failed: %s", what, message)
         return Outcome(called_frr=True, error=message, retry=not exc.permanent)
 
-    def apply(self, text: str, node: NodeConfig | None = None, periodic: bool = False) -> Outcome:
+    def _apply(self, text: str, node: NodeConfig, periodic: bool = False) -> Outcome:
         state = self.state
         first = state.applied_config is None
         if periodic:
@@ -305,22 +306,23 @@ class Reconciler:
                 return self._failed(exc, node, text, "checking every FRR daemon")
         if result.changed or state.applied_config != text:
             state.applies += 1
-        self._succeeded(text, node, state.pending_generations)
+        self._succeeded(text, bool(node.raw), state.pending_generations)
         state.last_apply_seconds = result.seconds
         if periodic and not result.changed:
             log.debug("periodic check: FRR runs the desired configuration (%.3fs)", result.seconds)
         else:
             log.info("applied the configuration with %s in %.3fs", result.method, result.seconds)
-        return Outcome(called_frr=True, apply=result)
+        return Outcome(called_frr=True)
 
-    def _succeeded(self, text: str, node: NodeConfig | None, generations: dict[str, str]) -> None:
+    def _succeeded(self, text: str, raw: bool, generations: dict[str, str]) -> None:
+        """FRR runs `text` (with raw snippets: `raw`), the objects of `generations` are live."""
         state = self.state
         state.applied_config = text
         state.applied_generations = self._applied_generations = generations
         state.last_reload = Result.success()
         state.last_success_at = time.time()
         state.rejected_config = None
-        self._applied_raw = bool(node is not None and node.raw)
+        self._applied_raw = raw
 
     def _after_apply_check(self) -> bool:
         """After talking to FRR: did a daemon die or restart meanwhile? (Then FRR does not run
@@ -339,30 +341,24 @@ class Reconciler:
     def _verify_daemons(self, text: str) -> None:
         """Every daemon holds its share of the merged running config, or gets the config again."""
         assert self.repairer is not None
-        missing = self.repairer.check()
-        if not missing:
-            return
-        log.warning("FRR daemons lack configuration others hold: %s; pushing it to them", summary(missing))
-        self.repairer.push(text, missing)
-        still = self.repairer.check()
-        if still:
-            raise FrrError(f"FRR daemons still lack configuration after a re-push: {summary(still)}")
-        self.state.repairs["daemon_config"] += 1
-        self.state.last_repair = Result.success(f"{summary(missing)}: configuration pushed to them again")
+        missing = self.repairer.complete(text)
+        if missing:
+            self.state.repairs["daemon_config"] += 1
+            self.state.last_repair = Result.success(f"{summary(missing)}: configuration pushed to them again")
 
     def _repair(self, text: str, node: NodeConfig) -> Outcome:
         """Restarted daemons: put FRR back on the desired config (or, when FRR refused that
         one, the last good config) and check every daemon."""
         state = self.state
         daemons = sorted(state.pending_repair)
-        target, generations = text, state.pending_generations
+        target, generations, raw = text, state.pending_generations, bool(node.raw)
         if text == state.rejected_config and state.applied_config is not None:
-            target, generations = state.applied_config, self._applied_generations
+            target, generations, raw = state.applied_config, self._applied_generations, self._applied_raw
         reason = f"FRR daemon(s) {', '.join(daemons)} restarted: FRR's state is unknown"
         if self.repairer is None:
             self._reset(reason)
             state.pending_repair.clear()
-            return self.apply(target, node)
+            return self._apply(target, node)
         try:
             result = self.repairer.repair(target, daemons, reason)
         except FrrError as exc:
@@ -384,9 +380,9 @@ class Reconciler:
         state.last_repair = Result.success(message)
         log.warning("%s", message)
         rejected = state.last_reload if target != text else None
-        self._succeeded(target, node, generations)
+        self._succeeded(target, raw, generations)
         if rejected is not None:  # the desired config is still refused: keep saying so
             state.last_reload, state.rejected_config = rejected, text
         state.applies += 1
         state.last_apply_seconds = result.seconds
-        return Outcome(called_frr=True, apply=result.apply)
+        return Outcome(called_frr=True)

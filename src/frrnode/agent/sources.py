@@ -154,15 +154,16 @@ class DirectorySource:
         if not changed and not self._missing and self._last is not None:
             return None
         self._missing = False
-        resources, errors, notes = self.cache.resources()
+        resources, errors = self.cache.resources()
+        notes = tuple(resources.notes)
         if errors:
-            return Snapshot(resources=None, errors=tuple(errors), notes=tuple(notes))
+            return Snapshot(resources=None, errors=tuple(errors), notes=notes)
         if self.transform is not None:
             try:
                 resources = self.transform(resources)
             except ConfigErrors as exc:
-                return Snapshot(resources=None, errors=tuple(exc.errors), notes=tuple(notes))
-        return Snapshot(resources=resources, notes=tuple(notes))
+                return Snapshot(resources=None, errors=tuple(exc.errors), notes=notes)
+        return Snapshot(resources=resources, notes=notes)
 
     def resync(self) -> None:
         """Walk the whole tree at once and yield the result, changed or not (SIGHUP)."""

@@ -119,7 +119,6 @@ class StatusPublisher:
             self._known = {(s.vrf, s.peer): s for s in snapshot.sessions}
             if "bfdd" not in down:
                 self._known_bfd = list(snapshot.bfd)
-            if "bfdd" not in down:
                 return snapshot
         known = list(self._known.values()) + desired_sessions(state.node_config)
         return with_missing_down(
@@ -198,15 +197,14 @@ def observers(
     frrnode log record.
     """
     LOG_FILTER.attach()
-    metrics = AgentMetrics() if metrics_address else None
-    if metrics is not None:
+    metrics, server = None, None
+    if metrics_address:
+        metrics = AgentMetrics()
         metrics.extra_families += metric_sources
-    publisher = StatusPublisher(settings, vtysh, status_dir, metrics, sink)
-    server = None
-    if metrics is not None and metrics_address:
         server = MetricsServer(
             metrics, metrics_address, daemons=vtysh.daemons, ready=ready or (lambda: False)
         )
+    publisher = StatusPublisher(settings, vtysh, status_dir, metrics, sink)
     if publisher.writer is None and metrics is None:
         return (), None, None
     return (publisher.observe,), publisher.poll, server

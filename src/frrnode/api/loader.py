@@ -31,7 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -248,15 +248,27 @@ def _selector(doc: dict[str, Any]) -> LabelSelector | None:
         return None
 
 
+class ReadOptions(TypedDict, total=False):
+    """How manifests are read: the keyword arguments of every reader below (module docstring)."""
+
+    default_namespace: str
+    """Given to namespaced objects without one (the agent's namespace, as `kubectl apply -n`)."""
+    limits: Limits | None
+    """`Limits()` by default; `Limits.from_env()` for files and directories."""
+    extra_kinds: ExtraKinds | None
+    secret_namespaces: Collection[str]
+    screen: Screen | None
+    """Which objects are validated at all (all without one)."""
+
+
 @dataclass(frozen=True)
 class _Reading:
-    """How documents are read: the agent's namespace, the kinds another package asked for, and
-    which objects are needed at all."""
+    """`ReadOptions` with their defaults, as the per-document code reads them."""
 
-    default_namespace: str = ""
-    extra_kinds: ExtraKinds = field(default_factory=lambda: _NO_EXTRA)
-    secret_namespaces: Collection[str] = ()
-    screen: Screen | None = None
+    default_namespace: str
+    extra_kinds: ExtraKinds
+    secret_namespaces: Collection[str]
+    screen: Screen | None
 
 
 def _load_one(doc: Any, location: Location, out: ParsedFile, reading: _Reading) -> None:
@@ -339,24 +351,20 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, reading: _Reading) 
     out.objects.append(Loaded(ref, location, obj, selector, extra))
 
 
-def parse_manifest(
-    text: str,
-    file: str = "<string>",
-    *,
-    default_namespace: str = "",
-    limits: Limits | None = None,
-    extra_kinds: ExtraKinds | None = None,
-    secret_namespaces: Collection[str] = (),
-    screen: Screen | None = None,
-) -> ParsedFile:
+def parse_manifest(text: str, file: str = "<string>", **options: Unpack[ReadOptions]) -> ParsedFile:
     """Every object, error and note of one multi-document YAML text (a file's content).
 
     Each document is validated as soon as it is parsed: fewer live raw dicts, less GC work.
     With `screen`, only the objects it says are needed are validated (an agent's node does
     not need the other nodes' objects; their errors are not its problem).
     """
-    limits = limits or Limits()
-    reading = _Reading(default_namespace, extra_kinds or _NO_EXTRA, secret_namespaces, screen)
+    limits = options.get("limits") or Limits()
+    reading = _Reading(
+        options.get("default_namespace", ""),
+        options.get("extra_kinds") or _NO_EXTRA,
+        options.get("secret_namespaces", ()),
+        options.get("screen"),
+    )
     out = ParsedFile()
     parsed = 0
     try:
@@ -404,16 +412,7 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> tuple[bytes
     return data, None
 
 
-def parse_file(
-    path: str | Path,
-    data: bytes,
-    *,
-    default_namespace: str = "",
-    limits: Limits | None = None,
-    extra_kinds: ExtraKinds | None = None,
-    secret_namespaces: Collection[str] = (),
-    screen: Screen | None = None,
-) -> ParsedFile:
+def parse_file(path: str | Path, data: bytes, **options: Unpack[ReadOptions]) -> ParsedFile:
     """`parse_manifest` of a file's bytes (UTF-8)."""
     try:
         text = data.decode("utf-8")
@@ -425,15 +424,7 @@ def parse_file(
                 )
             ]
         )
-    return parse_manifest(
-        text,
-        str(path),
-        default_namespace=default_namespace,
-        limits=limits,
-        extra_kinds=extra_kinds,
-        secret_namespaces=secret_namespaces,
-        screen=screen,
-    )
+    return parse_manifest(text, str(path), **options)
 
 
 def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:
@@ -450,28 +441,9 @@ def collect(files: Iterable[ParsedFile]) -> tuple[Resources, list[ConfigError]]:
     return out, errors
 
 
-def load_documents(
-    text: str,
-    file: str = "<string>",
-    *,
-    default_namespace: str = "",
-    limits: Limits | None = None,
-    extra_kinds: ExtraKinds | None = None,
-    secret_namespaces: Collection[str] = (),
-) -> Resources:
-    """Load every object of a multi-document YAML string. Raises `ConfigErrors` with all problems.
-
-    `default_namespace` is given to namespaced objects that have none (as `kubectl apply -n`).
-    """
-    parsed = parse_manifest(
-        text,
-        file,
-        default_namespace=default_namespace,
-        limits=limits,
-        extra_kinds=extra_kinds,
-        secret_namespaces=secret_namespaces,
-    )
-    out, errors = collect([parsed])
+def load_documents(text: str, file: str = "<string>", **options: Unpack[ReadOptions]) -> Resources:
+    """Load every object of a multi-document YAML string. Raises `ConfigErrors` with all problems."""
+    out, errors = collect([parse_manifest(text, file, **options)])
     if errors:
         raise ConfigErrors(errors)
     return out
@@ -525,16 +497,11 @@ def manifest_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def load_paths_partial(
-    paths: Sequence[str | Path],
-    *,
-    default_namespace: str = "",
-    limits: Limits | None = None,
-    extra_kinds: ExtraKinds | None = None,
-    secret_namespaces: Collection[str] = (),
+    paths: Sequence[str | Path], **options: Unpack[ReadOptions]
 ) -> tuple[Resources, list[ConfigError]]:
     """Every valid object of the files and directories in `paths`, and every error: an invalid
     file or object does not hide the others (`validate` checks them all)."""
-    limits = limits or Limits.from_env()
+    limits = options["limits"] = options.get("limits") or Limits.from_env()
 
     def parsed() -> Iterator[ParsedFile]:
         for path in manifest_files(paths):
@@ -543,34 +510,14 @@ def load_paths_partial(
                 assert error is not None
                 yield ParsedFile(errors=[error])
             else:
-                yield parse_file(
-                    path,
-                    data,
-                    default_namespace=default_namespace,
-                    limits=limits,
-                    extra_kinds=extra_kinds,
-                    secret_namespaces=secret_namespaces,
-                )
+                yield parse_file(path, data, **options)
 
     return collect(parsed())
 
 
-def load_paths(
-    paths: Sequence[str | Path],
-    *,
-    default_namespace: str = "",
-    limits: Limits | None = None,
-    extra_kinds: ExtraKinds | None = None,
-    secret_namespaces: Collection[str] = (),
-) -> Resources:
+def load_paths(paths: Sequence[str | Path], **options: Unpack[ReadOptions]) -> Resources:
     """Load every object from files and directories (`*.yaml`/`*.yml`, sorted). Raises `ConfigErrors`."""
-    out, errors = load_paths_partial(
-        paths,
-        default_namespace=default_namespace,
-        limits=limits,
-        extra_kinds=extra_kinds,
-        secret_namespaces=secret_namespaces,
-    )
+    out, errors = load_paths_partial(paths, **options)
     if errors:
         raise ConfigErrors(errors)
     return out

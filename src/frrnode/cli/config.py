@@ -18,7 +18,7 @@ from rich.markup import escape
 from frrnode.agent.manifests import ManifestCache, NodeFilter
 from frrnode.api.loader import Resources, load_paths_partial, manifest_files
 from frrnode.cli import app
-from frrnode.cli.options import check_log_level
+from frrnode.cli.options import AlwaysBlockOpt, check_log_level
 from frrnode.errors import ConfigError, ConfigErrors, ConflictError, FrrError
 from frrnode.metallb import validate as metallb
 from frrnode.metallb.api import KINDS as METALLB_KINDS
@@ -94,7 +94,7 @@ def _load_for_node(
             secret_namespaces=(metallb_namespace,),
         )
         cache.load_all([str(path) for path in manifest_files(paths)], workers=len(os.sched_getaffinity(0)))
-        resources, errors, _ = cache.resources()
+        resources, errors = cache.resources()
     if errors:
         _print_errors(errors)
         raise typer.Exit(1)
@@ -226,14 +226,11 @@ def desired_text(
     if problems:
         _print_errors(problems, resources)
         raise typer.Exit(1)
-    blocks: list[str] = []
-    for item in always_block or []:
-        blocks += [c.strip() for c in item.split(",") if c.strip()]
     settings = Settings(
         node_name=node,
         hostname=hostname,
         namespace=namespace,
-        always_block=tuple(blocks),
+        always_block=tuple(always_block or ()),
         log_level=log_level,
         node_labels=labels or None,
         node_has_ipv4=not no_ipv4,
@@ -250,9 +247,6 @@ def desired_text(
 NodeOpt = Annotated[str, typer.Option("--node", help="Node name (its Node object's labels are used).")]
 NodeLabelOpt = Annotated[
     list[str] | None, typer.Option("--node-label", help="KEY=VALUE label of the node (repeatable).")
-]
-AlwaysBlockOpt = Annotated[
-    list[str] | None, typer.Option("--always-block", help="CIDR denied from every neighbor (repeatable).")
 ]
 LogLevelOpt = Annotated[
     str,

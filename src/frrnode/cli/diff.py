@@ -2,7 +2,7 @@
 
 Like `kubectl diff`: the manifests in PATHS are converted for NODE as the agent would, and the
 result is compared with what FRR runs now (`show running-config`) by the incremental applier's
-own differ (`frr.incremental.plan_delta`), so what is printed is the batch the agent would send,
+own differ (`frr.delta.plan_delta`), so what is printed is the batch the agent would send,
 followed by the soft refreshes it would ask for. When that differ cannot express the change
 (the same cases where the agent falls back), frr-reload.py's `--test` diff is printed instead,
 and said so. Exit code as kubectl diff: 0 no change, 1 changes, 2 an error.
@@ -21,7 +21,6 @@ from rich.markup import escape
 
 from frrnode.cli import app
 from frrnode.cli.config import (
-    AlwaysBlockOpt,
     LogLevelOpt,
     MetalLBNamespaceOpt,
     NamespaceOpt,
@@ -31,8 +30,9 @@ from frrnode.cli.config import (
     PathsArg,
     desired_text,
 )
+from frrnode.cli.options import AlwaysBlockOpt
 from frrnode.errors import FrrError
-from frrnode.frr.incremental import UnsupportedChange, plan_config_delta
+from frrnode.frr.delta import UnsupportedChange, plan_config_delta
 from frrnode.frr.reload import ReloadApplier, carry_over_host_lines
 from frrnode.frr.vtysh import Vtysh
 from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE

@@ -11,6 +11,7 @@ import yaml
 
 from frrnode.cli import app
 from frrnode.cli.config import MetalLBNamespaceOpt, PathsArg, _err, _load, _print_errors
+from frrnode.cli.options import setup_logging
 from frrnode.metallb import frrk8s
 from frrnode.metallb.metrics import DEFAULT_AGENT_METRICS
 from frrnode.metallb.resources import DEFAULT_NAMESPACE as METALLB_NAMESPACE
@@ -86,15 +87,13 @@ def _serve(
     (`metallb_*` of its state; the speaker adds its node's sessions from `agent_metrics`) and
     /readyz (every informer synced)."""
     import asyncio
-    import logging
     import signal
 
     from frrnode.agent.metrics import MetricsServer
     from frrnode.kube.client import make_client
     from frrnode.kube.metallb_metrics import MetalLBMetrics
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request otherwise
+    setup_logging()
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -22,7 +22,7 @@ from frrnode.agent.sources import DirectorySource, Source
 from frrnode.agent.wiring import StatusSink
 from frrnode.api.loader import Resources
 from frrnode.cli import app
-from frrnode.cli.options import check_log_level, python_log_level
+from frrnode.cli.options import AlwaysBlockOpt, check_log_level, setup_logging
 from frrnode.cli.status import DEFAULT_STATUS_DIR
 from frrnode.frr.daemons import DaemonWatch, run_dir
 from frrnode.frr.incremental import IncrementalApplier
@@ -170,9 +170,7 @@ def run(
     namespace: Annotated[
         str, typer.Option("--namespace", envvar="NAMESPACE", help="Only objects in this namespace count.")
     ] = "frr-k8s-system",
-    always_block: Annotated[
-        list[str] | None, typer.Option("--always-block", help="CIDR never accepted from any neighbor.")
-    ] = None,
+    always_block: AlwaysBlockOpt = None,
     hostname: Annotated[str | None, typer.Option("--hostname", help="Defaults to this host's name.")] = None,
     log_level: Annotated[
         str,
@@ -215,12 +213,7 @@ def run(
     report status.
 
     SIGHUP re-reads DIR (relists the API) and checks FRR against it at once (merged and per daemon)."""
-    logging.basicConfig(
-        level=python_log_level(log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Every API request at INFO would drown the agent's own messages (debug shows them).
-    logging.getLogger("httpx2").setLevel(logging.DEBUG if log_level == "all" else logging.WARNING)
+    setup_logging(log_level)
     if applier not in ("incremental", "reload"):
         raise typer.BadParameter("must be incremental or reload", param_hint="--applier")
     if kubernetes == (config_dir is not None):

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from frrnode.cli import app
+from frrnode.cli.options import check_log_level, setup_logging
 
 log = logging.getLogger("frrnode")
 
@@ -51,16 +52,12 @@ def webhook(
         bool, typer.Option("--clean-status/--no-clean-status", help="Run the status cleaner.")
     ] = True,
     log_level: Annotated[
-        str, typer.Option("--log-level", help="all, debug, info, warn, error, none.")
+        str,
+        typer.Option("--log-level", help="all, debug, info, warn, error, none.", callback=check_log_level),
     ] = "info",
 ) -> None:
     """Serve the FRRConfiguration validating webhook over HTTPS until SIGTERM/SIGINT."""
-    logging.basicConfig(
-        level=logging.DEBUG if log_level in ("all", "debug") else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Every API request at INFO would drown the agent's own messages (debug shows them).
-    logging.getLogger("httpx2").setLevel(logging.DEBUG if log_level == "all" else logging.WARNING)
+    setup_logging(log_level)
     from frrnode.kube.cleaner import StatusCleaner, parse_selector
 
     try:

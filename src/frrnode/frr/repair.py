@@ -27,9 +27,10 @@ merged comparison frr-reload.py makes.
 Repair (`Repairer.repair`): push the whole desired config to each restarted daemon alone
 (`vtysh -d D -f`: D takes its share, skips the rest; with the incremental applier, fed as its
 cold start feeds an empty FRR: `IncrementalApplier.push`), then let the applier's fallback
-(frr-reload.py) reconcile the merged view (it removes what an old frr.conf left), then check
-every daemon; a daemon still missing lines gets the push once more, and if it still misses
-them the repair fails with the lines named.
+(frr-reload.py) reconcile the merged view (it removes what an old frr.conf left), then
+`complete`: check every daemon; a daemon still missing lines gets the push once more, and if
+it still misses them the repair fails with the lines named. The agent's periodic check (and
+its check after the first apply, or a fallback) is `complete` alone.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from frrnode.errors import FrrError
 from frrnode.frr.incremental import IncrementalApplier
@@ -113,10 +113,6 @@ def missing_lines(
     return missing
 
 
-class Resettable(Protocol):
-    def reset(self, reason: str = ...) -> None: ...
-
-
 @dataclass(frozen=True)
 class RepairResult:
     daemons: tuple[str, ...]
@@ -161,9 +157,10 @@ class Repairer:
         per_daemon = self.vtysh.daemon_configs(self.daemons)
         return missing_lines(combined, per_daemon, self.daemons, self.plist_holders(combined))
 
-    def push(self, config: str, daemons: Iterable[str]) -> list[str]:
-        """Send the whole config to each daemon alone; return FRR's complaints (a line the
-        daemon refuses does not stop the rest of the file)."""
+    def push(self, config: str, daemons: Iterable[str]) -> None:
+        """Send the whole config to each daemon alone. FRR's complaints are logged, not raised
+        (a line the daemon refuses does not stop the rest of the file; the check that follows
+        says what is still missing)."""
         prepared = carry_over_host_lines(config, self.vtysh.running_config())
         problems = []
         for daemon in daemons:
@@ -174,23 +171,37 @@ class Repairer:
                     self.vtysh.configure(prepared, daemon=daemon)
             except FrrError as exc:
                 problems.append(f"{daemon}: {exc}")
-        return problems
+        if problems:
+            log.warning("pushing the configuration to FRR daemons: %s", "; ".join(problems))
+
+    def complete(self, config: str) -> dict[str, list[str]]:
+        """Check every daemon; push `config` to those lacking lines and check once more.
+        Returns what was missing ({}: every daemon was complete). Raises FrrError naming the
+        lines a daemon still lacks."""
+        missing = self.check()
+        if missing:
+            log.warning(
+                "FRR daemons lack configuration others hold: %s; pushing it to them", summary(missing)
+            )
+            self.push(config, missing)
+            still = self.check()
+            if still:
+                raise FrrError(f"FRR daemons still lack configuration after a re-push: {summary(still)}")
+        return missing
 
     def repair(self, config: str, daemons: Iterable[str], reason: str) -> RepairResult:
         """Put FRR back on `config` after `daemons` were restarted (see the module docstring).
         Raises FrrError when FRR refuses the config or a daemon still lacks lines."""
         start = time.monotonic()
         pushed = tuple(d for d in self.daemons if d in set(daemons))
-        problems = self.push(config, pushed)
-        if problems:
-            log.warning("pushing the configuration to %s: %s", ", ".join(pushed), "; ".join(problems))
+        self.push(config, pushed)
         pushed_at = time.monotonic()
         reset = getattr(self.applier, "reset", None)
         if reset is not None:
             reset(reason)
         result = self.applier.apply(config)
         applied_at = time.monotonic()
-        missing = self.check()
+        again = self.complete(config)
         log.info(
             "repair of %s: push %.2fs, merged reconcile %.2fs (%s), per-daemon check %.2fs",
             ", ".join(pushed),
@@ -199,12 +210,4 @@ class Repairer:
             "changed" if result.changed else "no change",
             time.monotonic() - applied_at,
         )
-        again: tuple[str, ...] = ()
-        if missing:
-            again = tuple(sorted(missing))
-            log.warning("after the repair %s: pushing the configuration again", summary(missing))
-            self.push(config, again)
-            missing = self.check()
-        if missing:
-            raise FrrError(f"FRR daemons still lack configuration after a repair: {summary(missing)}")
-        return RepairResult(pushed, time.monotonic() - start, result, again)
+        return RepairResult(pushed, time.monotonic() - start, result, tuple(sorted(again)))

@@ -3,7 +3,7 @@
 This mirrors what frr-reload.py's `Config`/`Context` do, but as typed data and without asking
 vtysh to mark context ends (`vtysh -m`): our rendered config, raw snippets and
 `show running-config` output all parse the same way, so two configs can be diffed structurally
-(`frrnode.frr.incremental.plan_delta`).
+(`frrnode.frr.delta.plan_delta`).
 
 The tree: a root `Context` (header `""`) holds top-level single lines (`ip prefix-list ...`,
 `log ...`) in `lines` and context blocks (`route-map NAME permit N`, `router bgp ASN [vrf V]`

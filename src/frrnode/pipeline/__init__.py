@@ -22,7 +22,7 @@ from frrnode.model import FRRLogLevel, NodeConfig
 from frrnode.pipeline.cache import PipelineCache
 from frrnode.pipeline.index import ConfigIndex
 from frrnode.pipeline.merge import merge
-from frrnode.pipeline.select import select
+from frrnode.pipeline.select import node_labels, select
 from frrnode.pipeline.translate import ConfigFragment, ref_of, translate_configuration
 from frrnode.pipeline.values import hostname_problem
 
@@ -115,17 +115,6 @@ def _log_level(resources: Resources, settings: Settings) -> FRRLogLevel:
     return frr_log_level(settings.log_level)
 
 
-def _node_labels(resources: Resources, settings: Settings) -> dict[str, str]:
-    # The kubelet always sets this label; selectors on it must work without a Node object.
-    labels: dict[str, str] = {"kubernetes.io/hostname": settings.node_name}
-    for node in resources.nodes:
-        if node.name == settings.node_name:
-            labels.update(node.labels)
-    if settings.node_labels is not None:
-        labels.update(settings.node_labels)
-    return labels
-
-
 def _translate_all(
     configs: list[FRRConfiguration],
     secrets: Mapping[str, Secret],
@@ -165,7 +154,7 @@ def build_node_config(
     always_block, block_errors = _always_block(settings.always_block)
     errors += block_errors
 
-    labels = _node_labels(resources, settings)
+    labels = node_labels(resources.nodes, settings.node_name, settings.node_labels)
     if cache is not None:
         chosen, select_errors = cache.select(resources.configurations, labels, settings.namespace)
     else:

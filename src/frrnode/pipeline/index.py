@@ -160,10 +160,8 @@ class ConfigIndex:
         """Bumped whenever the set of nodes or a node's labels changes (node selections expire)."""
         self._entries: dict[ObjectRef, _Entry] = {}
         self._secrets: dict[str, Secret] = {}
-        # Merged objects (valid, in the namespace) grouped by selector, and those groups by anchor.
+        # Merged objects (valid, in the namespace) grouped by selector.
         self._groups: dict[SelectorKey, _Group] = {}
-        self._anchored: dict[Label, set[SelectorKey]] = {}
-        self._unanchored: set[SelectorKey] = set()
         # What `check` needs besides: built on its first call, then kept up to date.
         self._keys: InteractionKeys | None = None
         self._interned: dict[Hashable, int] = {}
@@ -203,7 +201,7 @@ class ConfigIndex:
         entry = self._translate(config)
         self._entries[ref] = entry
         if entry.merged:
-            self._group_add(ref, entry.group, entry.selector)
+            self._groups.setdefault(entry.group, _Group(entry.selector)).members.add(ref)
             if self._keys is not None:
                 self._prepare(entry)
                 self._keys.add(ref, entry.keys)
@@ -212,7 +210,7 @@ class ConfigIndex:
     def remove(self, ref: ObjectRef) -> None:
         entry = self._entries.pop(ref, None)
         if entry is not None and entry.merged:
-            self._group_remove(ref, entry.group, entry.selector)
+            self._group_remove(ref, entry.group)
             if self._keys is not None:
                 self._keys.remove(ref, entry.keys)
 
@@ -230,18 +228,6 @@ class ConfigIndex:
         return list(self._entries[ref].problems)
 
     # -- queries -------------------------------------------------------------------------------
-    def selecting(self, labels: Mapping[str, str]) -> list[ObjectRef]:
-        """The valid objects of the namespace that select a node with `labels`, sorted."""
-        keys = set(self._unanchored)
-        for pair in labels.items():
-            keys |= self._anchored.get(pair, set())
-        refs: list[ObjectRef] = []
-        for key in keys:
-            group = self._groups[key]
-            if matches(group.selector, labels):
-                refs += group.members
-        return sorted(refs)
-
     def node_groups(self) -> Iterator[tuple[str | None, list[ObjectRef]]]:
         """For every node (by name), the objects selecting it; without any node, one group
         (name None) of the objects with an empty selector, which select every node."""
@@ -360,28 +346,9 @@ class ConfigIndex:
             if entry.merged:
                 self._parts(ref)
 
-    def _group_add(self, ref: ObjectRef, key: SelectorKey, selector: LabelSelector) -> None:
+    def _group_remove(self, ref: ObjectRef, key: SelectorKey) -> None:
         group = self._groups.get(key)
-        if group is None:
-            group = self._groups[key] = _Group(selector)
-            pairs = anchor(selector)
-            if pairs is None:
-                self._unanchored.add(key)
-            for pair in pairs or ():
-                self._anchored.setdefault(pair, set()).add(key)
-        group.members.add(ref)
-
-    def _group_remove(self, ref: ObjectRef, key: SelectorKey, selector: LabelSelector) -> None:
-        group = self._groups.get(key)
-        if group is None or ref not in group.members:
-            return
-        group.members.discard(ref)
-        if group.members:
-            return
-        del self._groups[key]
-        self._unanchored.discard(key)
-        for pair in anchor(selector) or ():
-            keys = self._anchored[pair]
-            keys.discard(key)
-            if not keys:
-                del self._anchored[pair]
+        if group is not None:
+            group.members.discard(ref)
+            if not group.members:
+                del self._groups[key]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+from frrnode.api.core import Node
 from frrnode.api.v1beta1 import FRRConfiguration, LabelSelector
 from frrnode.errors import ConfigError
 from frrnode.model import ObjectRef
@@ -12,6 +13,23 @@ from frrnode.model import ObjectRef
 _NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
+def node_labels(
+    nodes: Iterable[Node], name: str, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The labels of node `name` as selectors see them: `kubernetes.io/hostname` (the kubelet
+    always sets it; selectors on it must work without a Node object), then its Node object's
+    labels (if found), then `overrides`."""
+    labels = {HOSTNAME_LABEL: name}
+    for node in nodes:
+        if node.name == name:
+            labels.update(node.labels)
+    if overrides is not None:
+        labels.update(overrides)
+    return labels
 
 
 def _key_problem(key: str) -> str | None:
