@@ -12,9 +12,10 @@ poll thread) and a task makes the API match it:
 - one BGPSessionState per (vrf, peer) with `generateName: <node>-`; the objects of neighbors
   that are gone, and duplicates, are deleted.
 
-Every string has FRR's secret arguments redacted before it leaves the process, by position
-(`agent.status.redact_log`: the argument of `password`, `key-string` ...), never by searching
-for known secret values (a short value would punch holes in unrelated text and reveal itself).
+Every string has FRR's secret arguments redacted before it leaves the process, as in the
+status files (`agent.status.status_data`): by position (the argument of `password`,
+`key-string` ...), never by searching for known secret values (a short value would punch holes
+in unrelated text and reveal itself).
 """
 
 from __future__ import annotations
@@ -24,13 +25,12 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
 
-from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, redact_log
+from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, stable_since, status_data
 from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
@@ -42,36 +42,22 @@ log = logging.getLogger(__name__)
 SessionKey = tuple[str, str]
 """(vrf, peer) as in the labels."""
 
-_SINCE_JITTER = 2.0
-
-
-def _redact_all(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_log(value)
-    if isinstance(value, dict):
-        return {k: _redact_all(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_all(v) for v in value]
-    return value
-
 
 def status_of(obj: FRRNodeState | BGPSessionState) -> dict[str, Any]:
-    """The `.status` of a built object, as JSON, with FRR's secret arguments redacted."""
-    data = obj.status.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dict(_redact_all(data))
+    """The `.status` of a built object as the file sink writes it (`agent.status.status_data`)."""
+    return status_data(obj.status)
 
 
 def _keep_since(desired: dict[str, Any], actual: dict[str, Any]) -> dict[str, Any]:
-    """FRR's established time jitters by a second between polls: keep the stored one for the
-    same connection, or every poll would write."""
-    want, have = desired.get("establishedSince"), actual.get("establishedSince")
-    if not want or not have or desired.get("connectionsEstablished") != actual.get("connectionsEstablished"):
-        return desired
-    try:
-        drift = abs(datetime.fromisoformat(want).timestamp() - datetime.fromisoformat(have).timestamp())
-    except ValueError:
-        return desired
-    return {**desired, "establishedSince": have} if drift <= _SINCE_JITTER else desired
+    """The stored `establishedSince` for the same connection (`agent.status.stable_since`)."""
+    want = desired.get("establishedSince")
+    since = stable_since(
+        want,
+        desired.get("connectionsEstablished"),
+        actual.get("establishedSince"),
+        actual.get("connectionsEstablished"),
+    )
+    return desired if since == want else {**desired, "establishedSince": since}
 
 
 def _session_key(obj: dict[str, Any]) -> SessionKey:
