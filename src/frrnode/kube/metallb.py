@@ -15,7 +15,6 @@ Writes happen only when something differs from what the API server has.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from frrnode.api.loader import Resources, load_documents
 from frrnode.errors import ConfigErrors
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
-from frrnode.kube.client import ListWatch
+from frrnode.kube.client import ListWatch, delete_if_present
 from frrnode.kube.informer import Informer
 from frrnode.metallb import api, frrk8s
 from frrnode.metallb.allocator import POOL_ANNOTATION, Allocation, allocate, previous_ips
@@ -287,6 +286,5 @@ class Speaker(_World):
                 await self.client.replace(ServiceBGPStatusStatus(update), name, namespace=ns)
                 self.writes += 1
         for name in existing.keys() - wanted.keys():
-            with contextlib.suppress(ApiError):
-                await self.client.delete(ServiceBGPStatus, name, namespace=ns)
+            if await delete_if_present(self.client, ServiceBGPStatus, name, ns):
                 self.writes += 1

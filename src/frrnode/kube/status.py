@@ -21,7 +21,6 @@ in unrelated text and reveal itself).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, stable_since
 from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
-from frrnode.kube.client import ListWatch, status_code
+from frrnode.kube.client import ListWatch, delete_if_present, status_code
 from frrnode.kube.informer import Backoff, Informer
 
 log = logging.getLogger(__name__)
@@ -177,9 +176,7 @@ class ApiStatusSink:
         if actual is not None and actual.get("status") == status:
             return
         if actual is None:
-            actual = await self._create(
-                r.FRRNodeState, {"metadata": {"name": self.node_name}, "spec": {}}, r.FRRNodeState
-            )
+            actual = await self._create(r.FRRNodeState, {"metadata": {"name": self.node_name}, "spec": {}})
         await self._put_status(r.FRRNodeState, actual, status)
 
     async def _sync_sessions(self, desired: dict[SessionKey, dict[str, Any]]) -> None:
@@ -208,18 +205,19 @@ class ApiStatusSink:
                     },
                     "spec": {},
                 }
-                obj = await self._create(r.BGPSessionState, body, r.BGPSessionState)
+                obj = await self._create(r.BGPSessionState, body)
             await self._put_status(r.BGPSessionState, obj, status)
 
-    async def _create(self, res: Any, body: dict[str, Any], store_res: Any) -> dict[str, Any]:
+    async def _create(self, res: Any, body: dict[str, Any]) -> dict[str, Any]:
         kind = res._api_info.resource.kind
         try:
             created = dict(await self.client.create(res({"apiVersion": r.API_VERSION, "kind": kind, **body})))
         except ApiError as exc:
-            if status_code(exc) != 409:
+            name = body["metadata"].get("name")  # none with generateName: a 409 is the server's
+            if status_code(exc) != 409 or name is None:
                 raise
             # Our cache is behind: it exists already.
-            created = dict(await self.client.get(res, body["metadata"]["name"]))
+            created = dict(await self.client.get(res, name))
         else:
             self.stats.creates += 1
             log.info("created %s %s", kind, r.name_of(created))
@@ -247,7 +245,6 @@ class ApiStatusSink:
         raise RuntimeError(f"status of {name} kept conflicting")
 
     async def _delete(self, obj: dict[str, Any]) -> None:
-        with contextlib.suppress(ApiError):
-            await self.client.delete(r.BGPSessionState, r.name_of(obj), namespace=r.namespace_of(obj))
+        if await delete_if_present(self.client, r.BGPSessionState, r.name_of(obj), r.namespace_of(obj)):
             self.stats.deletes += 1
         self.session_states.apply("DELETED", obj)
