@@ -24,7 +24,7 @@ from frrnode.lab.apiserver.api import Api
 from frrnode.lab.apiserver.http import HttpKnobs, Routes
 from frrnode.lab.apiserver.kinds import Registry
 from frrnode.lab.apiserver.store import Store
-from frrnode.lab.apiserver.tls import CertificateAuthority
+from frrnode.tls import CertificateAuthority
 
 JSON = dict[str, Any]
 T = TypeVar("T")
