@@ -164,10 +164,10 @@ class AdmissionIndex:
         config, problems = parse_configuration(without_secret_refs(obj))
         if config is None:
             return Verdict(False, problems)
-        return Verdict.of(self.index.check(config), warnings_for(config, obj, old))
+        return Verdict.of(self.index.check(config), warnings_for(config, old))
 
 
-def warnings_for(config: FRRConfiguration, obj: dict[str, Any], old: dict[str, Any] | None) -> list[str]:
+def warnings_for(config: FRRConfiguration, old: dict[str, Any] | None) -> list[str]:
     """Upstream's two warnings: `disableMP` is deprecated; `enableGracefulRestart` changed on an
     existing neighbor (it takes effect on the next session restart)."""
     notes = warnings(Resources(configurations=[config]))

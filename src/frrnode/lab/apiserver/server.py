@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
 import secrets
 import ssl
@@ -218,10 +217,6 @@ class RunningDouble:
 
     def come_back(self, compact: bool = False) -> None:
         self.call(self.double.come_back(compact))
-
-    def outage_in_background(self, seconds: float, compact: bool = False) -> concurrent.futures.Future[None]:
-        """Start an outage and return at once (the future completes when the server is back)."""
-        return asyncio.run_coroutine_threadsafe(self.double.outage(seconds, compact), self.loop)
 
     def stop(self) -> None:
         try:
