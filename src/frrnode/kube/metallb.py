@@ -15,7 +15,6 @@ Writes happen only when something differs from what the API server has.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,7 @@ from lightkube.core.resource import ApiInfo, ResourceDef
 from lightkube.generic_resource import GenericGlobalResource, GenericNamespacedResource, create_api_info
 from lightkube.types import PatchType
 
-from frrnode.api.loader import Resources, load_documents
+from frrnode.api.loader import Resources
 from frrnode.errors import ConfigErrors
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
@@ -139,8 +138,7 @@ class _World:
 
     def resources(self) -> Resources:
         items = [obj for store in self.stores.values() for _, obj in sorted(store.objects.items())]
-        return load_documents(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}), file="",
-                              extra_kinds=api.KINDS)  # fmt: skip
+        return r.load_objects(items, extra_kinds=api.KINDS)
 
     async def reconcile(self, resources: Resources) -> None:
         raise NotImplementedError

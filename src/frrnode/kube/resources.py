@@ -8,6 +8,7 @@ never clash with lightkube's typed classes of the same kinds elsewhere in the pr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from lightkube.generic_resource import (
@@ -17,6 +18,8 @@ from lightkube.generic_resource import (
     create_global_resource,
     create_namespaced_resource,
 )
+
+from frrnode.api.loader import ExtraKinds, Resources, load_documents
 
 GROUP = "frrk8s.metallb.io"
 VERSION = "v1beta1"
@@ -76,3 +79,10 @@ def resource_version_of(obj: dict[str, Any]) -> str:
 def labels_of(obj: dict[str, Any]) -> dict[str, str]:
     labels = meta(obj).get("labels")
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def load_objects(items: list[dict[str, Any]], extra_kinds: ExtraKinds | None = None) -> Resources:
+    """Objects from the API as the pipeline's `Resources`, through the manifest loader (one
+    `List` document: the same validation and field paths as files). Raises `ConfigErrors`."""
+    document = json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+    return load_documents(document, file="", extra_kinds=extra_kinds)
