@@ -21,8 +21,7 @@ from typing import Any
 
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
-from lightkube.core.resource import ApiInfo, ResourceDef
-from lightkube.generic_resource import GenericGlobalResource, GenericNamespacedResource, create_api_info
+from lightkube.core.resource import ResourceDef
 from lightkube.types import PatchType
 
 from frrnode.api.loader import Resources
@@ -42,38 +41,18 @@ from frrnode.metallb.status import ERROR_ANNOTATION, bgp_status
 log = logging.getLogger(__name__)
 
 
-def _namespaced(group: str, version: str, kind: str, plural: str) -> Any:
-    # Own classes, not lightkube's registry: they must not clash with other definitions.
-    return type(
-        kind, (GenericNamespacedResource,), {"_api_info": create_api_info(group, version, kind, plural)}
-    )
-
-
-def _global(group: str, version: str, kind: str, plural: str) -> Any:
-    return type(kind, (GenericGlobalResource,), {"_api_info": create_api_info(group, version, kind, plural)})
-
-
-def _status_of(parent: Any) -> Any:
-    info = parent._api_info
-    status_info = ApiInfo(
-        resource=info.resource, parent=info.resource, plural=info.plural, verbs=["get", "patch", "put"],
-        action="status",
-    )  # fmt: skip
-    return type(f"{info.resource.kind}Status", (GenericNamespacedResource,), {"_api_info": status_info})
-
-
-IPAddressPool = _namespaced("metallb.io", "v1beta1", "IPAddressPool", "ipaddresspools")
-BGPAdvertisement = _namespaced("metallb.io", "v1beta1", "BGPAdvertisement", "bgpadvertisements")
-BGPPeer = _namespaced("metallb.io", "v1beta2", "BGPPeer", "bgppeers")
-BFDProfile = _namespaced("metallb.io", "v1beta1", "BFDProfile", "bfdprofiles")
-Community = _namespaced("metallb.io", "v1beta1", "Community", "communities")
-ServiceBGPStatus = _namespaced("metallb.io", "v1beta1", "ServiceBGPStatus", "servicebgpstatuses")
-ServiceBGPStatusStatus = _status_of(ServiceBGPStatus)
-ConfigMap = _namespaced("", "v1", "ConfigMap", "configmaps")
-Service = _namespaced("", "v1", "Service", "services")
-ServiceStatus = _status_of(Service)
-EndpointSlice = _namespaced("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices")
-Namespace = _global("", "v1", "Namespace", "namespaces")
+IPAddressPool = r.namespaced_kind("metallb.io", "v1beta1", "IPAddressPool", "ipaddresspools")
+BGPAdvertisement = r.namespaced_kind("metallb.io", "v1beta1", "BGPAdvertisement", "bgpadvertisements")
+BGPPeer = r.namespaced_kind("metallb.io", "v1beta2", "BGPPeer", "bgppeers")
+BFDProfile = r.namespaced_kind("metallb.io", "v1beta1", "BFDProfile", "bfdprofiles")
+Community = r.namespaced_kind("metallb.io", "v1beta1", "Community", "communities")
+ServiceBGPStatus = r.namespaced_kind("metallb.io", "v1beta1", "ServiceBGPStatus", "servicebgpstatuses")
+ServiceBGPStatusStatus = r.status_subresource(ServiceBGPStatus)
+ConfigMap = r.namespaced_kind("", "v1", "ConfigMap", "configmaps")
+Service = r.namespaced_kind("", "v1", "Service", "services")
+ServiceStatus = r.status_subresource(Service)
+EndpointSlice = r.namespaced_kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices")
+Namespace = r.cluster_kind("", "v1", "Namespace", "namespaces")
 _FRRConfiguration: Any = r.FRRConfiguration
 
 _DROPPED_META = ("managedFields", "ownerReferences", "finalizers", "creationTimestamp")
