@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from kube_fakes import FakeListWatch
 
+from frrnode.agent.runner import Backoff
 from frrnode.kube.cache import ObjectStore, SelectedConfigs, slim_node
-from frrnode.kube.informer import Backoff, Informer
+from frrnode.kube.informer import Informer
 
 
 async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -29,12 +29,13 @@ from typing import Any
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
 
+from frrnode.agent.runner import Backoff
 from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, stable_since, status_data
 from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
 from frrnode.kube.client import ListWatch, delete_if_present, status_code
-from frrnode.kube.informer import Backoff, Informer
+from frrnode.kube.informer import Informer
 
 log = logging.getLogger(__name__)
 
