@@ -128,7 +128,12 @@ class Informer:
             if exc is not None:
                 self.stats.errors += 1
                 delay = self.backoff.next()
-                log.warning("watching %s failed (%s); resuming in %.1fs", self.name, exc or type(exc), delay)
+                log.warning(
+                    "watching %s failed (%s); resuming in %.1fs",
+                    self.name,
+                    str(exc) or type(exc).__name__,
+                    delay,
+                )
                 await asyncio.sleep(delay)
 
     async def _watch_once(self) -> None:
