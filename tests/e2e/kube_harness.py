@@ -20,6 +20,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "apiserver"))
 
+from apiserver_helpers import Kubectl as Kubectl  # the e2e tests take it from here
 
 from frrnode.kube import certs
 from frrnode.kube.client import make_client
