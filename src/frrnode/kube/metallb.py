@@ -24,6 +24,7 @@ from lightkube.core.exceptions import ApiError
 from lightkube.core.resource import ResourceDef
 from lightkube.types import PatchType
 
+from frrnode.agent.runner import Backoff
 from frrnode.api.loader import Resources
 from frrnode.errors import ConfigErrors
 from frrnode.kube import resources as r
@@ -125,6 +126,7 @@ class _World:
     async def run(self, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(i.run(), name=f"metallb-{i.name}") for i in self.informers]
         stopper = asyncio.create_task(stop.wait())
+        backoff = Backoff(initial=1.0, maximum=30.0)
         try:
             while not stop.is_set():
                 changed = asyncio.create_task(self._changed.wait())
@@ -144,9 +146,11 @@ class _World:
                 self.passes += 1
                 try:
                     await self.reconcile(resources)
-                except ApiError as exc:
-                    log.warning("API write failed, retrying: %s", exc)
-                    await asyncio.sleep(1.0)
+                    backoff.reset()
+                except Exception as exc:  # refused, or no API server at all: never fatal
+                    delay = backoff.next()
+                    log.warning("API write failed (%s), retrying in %.1fs", exc, delay)
+                    await asyncio.wait([stopper], timeout=delay)
                     self._changed.set()
         finally:
             for task in (*tasks, stopper):
