@@ -62,7 +62,6 @@ from frrnode.api.v1beta1 import (
 from frrnode.files import write_atomic
 from frrnode.frr.state import SessionState, Snapshot
 
-API_VERSION = "frrk8s.metallb.io/v1beta1"
 LABEL_NODE = "frrk8s.metallb.io/node"
 LABEL_PEER = "frrk8s.metallb.io/peer"
 LABEL_VRF = "frrk8s.metallb.io/vrf"

@@ -22,10 +22,10 @@ from lightkube.generic_resource import (
 )
 
 from frrnode.api.loader import ExtraKinds, Resources, load_documents
+from frrnode.api.v1beta1 import GROUP_VERSION
 
-GROUP = "frrk8s.metallb.io"
-VERSION = "v1beta1"
-API_VERSION = f"{GROUP}/{VERSION}"
+API_VERSION = GROUP_VERSION
+GROUP, _, VERSION = API_VERSION.partition("/")
 
 FRRConfiguration = create_namespaced_resource(GROUP, VERSION, "FRRConfiguration", "frrconfigurations")
 FRRK8sConfiguration = create_namespaced_resource(
