@@ -98,7 +98,7 @@ def write_issued(issued: Issued, cert_dir: Path) -> None:
 
 async def patch_ca_bundle(client: AsyncClient, configuration: str, webhook: str, ca_pem: bytes) -> bool:
     """Put `ca_pem` into the `caBundle` of `webhook` in the ValidatingWebhookConfiguration
-    `configuration` (read, change, replace; a 409 reads again). False if it does not exist."""
+    `configuration` (read, change, replace; a 409 reads again). False if either does not exist."""
     bundle = base64.b64encode(ca_pem).decode()
     for _ in range(10):
         try:
@@ -107,10 +107,11 @@ async def patch_ca_bundle(client: AsyncClient, configuration: str, webhook: str,
             if status_code(exc) == 404:
                 return False
             raise
-        hooks = vwc.get("webhooks") or []
+        hooks = [h for h in vwc.get("webhooks") or [] if h.get("name") == webhook]
+        if not hooks:
+            return False
         for hook in hooks:
-            if hook.get("name") == webhook:
-                hook.setdefault("clientConfig", {})["caBundle"] = bundle
+            hook.setdefault("clientConfig", {})["caBundle"] = bundle
         try:
             await client.replace(r.ValidatingWebhookConfiguration(**vwc))
         except ApiError as exc:
