@@ -53,7 +53,6 @@ class StatusCleaner:
         self.node_states = ObjectStore(_slim_state)
         self.session_states = ObjectStore(_slim_state)
         self._wake = asyncio.Event()
-        self.deleted = 0
         self.informers = (
             Informer(
                 ListWatch(client, r.Pod, namespace=namespace, labels=agent_selector),
@@ -85,7 +84,6 @@ class StatusCleaner:
     async def clean(self) -> None:
         for kind, name, namespace in self.orphans():
             if await delete_if_present(self.client, kind, name, namespace):
-                self.deleted += 1
                 log.info("deleted %s %s: its node has no agent", kind._api_info.resource.kind, name)
 
     async def run(self) -> None:

@@ -107,7 +107,6 @@ class _World:
             self.informers.append(
                 Informer(ListWatch(client, res, namespace=namespace), store, self._changed.set)
             )
-        self.passes = 0
         self.state = StageState("")
         """What /metrics reports (`kube.metallb_metrics`): the speaker's stage state, or the
         controller's pools, allocations and configuration errors."""
@@ -143,7 +142,6 @@ class _World:
                 except ConfigErrors as exc:
                     log.error("MetalLB objects refused: %s", exc)
                     continue
-                self.passes += 1
                 try:
                     await self.reconcile(resources)
                     backoff.reset()
@@ -163,11 +161,6 @@ class Controller(_World):
 
     skipped = (EndpointSlice,)  # endpoints decide who announces, not who gets an IP
 
-    def __init__(self, client: AsyncClient, settings: Settings, debounce: float = 0.2):
-        super().__init__(client, settings, debounce)
-        self.allocations: dict[tuple[str, str], Allocation] = {}
-        self.writes = 0
-
     async def reconcile(self, resources: Resources) -> None:
         res = MetalLBResources.from_resources(resources, self.settings)
         config, errors = parse(res, self.settings)
@@ -179,11 +172,10 @@ class Controller(_World):
         self.state.loaded, self.state.pools = True, dict(config.pools)
         services = [s for s in res.services if handles(s, self.settings)]
         previous = {(s.metadata.namespace, s.metadata.name): previous_ips(s) for s in services}
-        self.allocations = allocate(config.pools, services, previous)
-        self.state.allocations = self.allocations
+        self.state.allocations = allocate(config.pools, services, previous)
         for service in services:
             key = (service.metadata.namespace, service.metadata.name)
-            await self._write(service, self.allocations[key])
+            await self._write(service, self.state.allocations[key])
 
     async def _write(self, service: api.Service, alloc: Allocation) -> None:
         ns, name = service.metadata.namespace, service.metadata.name
@@ -191,14 +183,12 @@ class Controller(_World):
             ingress = {"ingress": [{"ip": ip} for ip in alloc.ips]} if alloc.ips else {"ingress": None}
             await self.client.patch(ServiceStatus, name, {"status": {"loadBalancer": ingress}}, namespace=ns,
                                     patch_type=PatchType.MERGE)  # fmt: skip
-            self.writes += 1
             log.info("Service %s/%s: %s", ns, name, ", ".join(alloc.ips) or alloc.error)
         annotations = service.metadata.annotations
         wanted = {POOL_ANNOTATION: alloc.pool or None, ERROR_ANNOTATION: alloc.error or None}
         if any(annotations.get(k) != v for k, v in wanted.items()):
             await self.client.patch(Service, name, {"metadata": {"annotations": wanted}}, namespace=ns,
                                     patch_type=PatchType.MERGE)  # fmt: skip
-            self.writes += 1
 
 
 class Speaker(_World):
@@ -211,7 +201,6 @@ class Speaker(_World):
         self.node = node
         self.stage = MetalLBStage(node, settings, allocate=False)
         self.state = self.stage.state
-        self.writes = 0
         self._written: tuple[Any, str] | None = None
         """(spec written, resourceVersion the server gave it): the server adds CRD defaults to
         the spec, so "unchanged" means "still the version we wrote", not "equal spec"."""
@@ -232,7 +221,6 @@ class Speaker(_World):
                 raise
             created = dict(await self.client.create(_FRRConfiguration(frrk8s.manifest(obj))))
             self._written = (obj["spec"], r.resource_version_of(created))
-            self.writes += 1
             return
         if (
             self._written == (obj["spec"], r.resource_version_of(current))
@@ -243,7 +231,6 @@ class Speaker(_World):
         body = {**current, "spec": obj["spec"]}
         updated = dict(await self.client.replace(_FRRConfiguration(body), name, namespace=ns))
         self._written = (obj["spec"], r.resource_version_of(updated))
-        self.writes += 1
 
     async def _write_statuses(self) -> None:
         ns = self.settings.namespace
@@ -261,11 +248,8 @@ class Speaker(_World):
             if current is None:
                 created = dict(await self.client.create(ServiceBGPStatus(body)))
                 current = {**created, "status": {}}
-                self.writes += 1
             if current.get("status") != body["status"]:
                 update = {**current, "status": body["status"]}
                 await self.client.replace(ServiceBGPStatusStatus(update), name, namespace=ns)
-                self.writes += 1
         for name in existing.keys() - wanted.keys():
-            if await delete_if_present(self.client, ServiceBGPStatus, name, ns):
-                self.writes += 1
+            await delete_if_present(self.client, ServiceBGPStatus, name, ns)

@@ -53,7 +53,6 @@ class KubernetesSource:
             Informer(secrets_lw, self.secrets, lambda: self._change("Secret")),
             Informer(frrk8s_lw, self.frrk8s, lambda: self._change("FRRK8sConfiguration")),
         )
-        self.snapshots_built = 0
 
     @classmethod
     def from_client(
@@ -94,7 +93,6 @@ class KubernetesSource:
 
     def snapshot(self) -> Snapshot:
         """The current world as the pipeline's `Resources` (only what concerns this node)."""
-        self.snapshots_built += 1
         node = self._node_obj()
         if node is None:
             return Snapshot(

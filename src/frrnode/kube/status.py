@@ -106,7 +106,6 @@ class ApiStatusSink:
         self._desired: _Desired | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
-        self.in_sync = asyncio.Event()
 
     # ------------------------------------------------------------ the sink interface
 
@@ -166,11 +165,8 @@ class ApiStatusSink:
     # ------------------------------------------------------------ reconciliation
 
     async def sync(self, desired: _Desired) -> None:
-        self.in_sync.clear()
         await self._sync_node(desired.node)
         await self._sync_sessions(desired.sessions)
-        if self._desired is desired:
-            self.in_sync.set()
 
     async def _sync_node(self, status: dict[str, Any]) -> None:
         actual = self.node_states.objects.get(("", self.node_name))
