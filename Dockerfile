@@ -1,4 +1,5 @@
-# The frrnode image: the agent (`frrnode run --kubernetes`) and the webhook (`frrnode webhook`).
+# The frrnode image: the agent (`frrnode run --kubernetes`), the webhook (`frrnode webhook`) and
+# MetalLB's controller and speaker (`frrnode metallb controller|speaker`, config/metallb).
 # Built on FRR's own image so that the agent has the same vtysh and frr-reload.py as the FRR
 # container it drives (same FRR version on both sides of the vtysh socket).
 #   docker build -t REPO/frrnode:TAG .   then   cd config/default && kustomize edit set image frrnode=REPO/frrnode:TAG

@@ -47,6 +47,9 @@ class Kubectl:
     def get(self, *args: str) -> Any:
         return yaml.safe_load(self("get", "-o", "yaml", *args))
 
+    def apply(self, manifest: str) -> str:
+        return self("apply", "-f", "-", stdin=manifest)
+
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [self.binary, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env

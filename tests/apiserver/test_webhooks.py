@@ -166,7 +166,7 @@ def test_failure_policy_fail_and_ignore(
 def test_untrusted_certificate_fails(
     apiserver: RunningDouble, hook: Webhook, kubectl: Kubectl, namespace: str
 ) -> None:
-    from frrnode.lab.apiserver.tls import CertificateAuthority
+    from frrnode.tls import CertificateAuthority
 
     other = CertificateAuthority("someone-else")
     cc = {

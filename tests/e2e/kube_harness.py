@@ -1,13 +1,12 @@
-"""Kubernetes-mode end-to-end helpers: the API-server double, the real kubectl, the webhook in
-a thread of this process, and agents run as the DaemonSet runs them (`frrnode run
---kubernetes` processes with NODE_NAME and a kubeconfig)."""
+"""Kubernetes-mode end-to-end helpers: the API-server double, the real kubectl (the runner of
+tests/apiserver), the webhook in a thread of this process, and agents run as the DaemonSet runs
+them (`frrnode run --kubernetes` processes with NODE_NAME and a kubeconfig)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,9 +15,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "apiserver"))
+
+from apiserver_helpers import Kubectl as Kubectl  # the e2e tests take it from here
 
 from frrnode.kube import certs
 from frrnode.kube.client import make_client
@@ -37,38 +39,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-class Kubectl:
-    """The real kubectl against one kubeconfig (private discovery cache)."""
-
-    def __init__(self, kubeconfig: Path, cache: Path):
-        binary = shutil.which("kubectl")
-        if binary is None:
-            raise AssertionError("kubectl is not installed (needed: v1.32)")
-        self.binary = binary
-        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(cache)}
-
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.binary, *args], input=stdin, capture_output=True, text=True, env=self.env, timeout=60
-        )
-
-    def __call__(self, *args: str, stdin: str | None = None) -> str:
-        proc = self.run(*args, stdin=stdin)
-        assert proc.returncode == 0, f"kubectl {' '.join(args)} failed:\n{proc.stderr}"
-        return proc.stdout
-
-    def fails(self, *args: str, stdin: str | None = None) -> str:
-        proc = self.run(*args, stdin=stdin)
-        assert proc.returncode != 0, f"kubectl {' '.join(args)} unexpectedly worked:\n{proc.stdout}"
-        return proc.stderr
-
-    def get(self, *args: str) -> Any:
-        return yaml.safe_load(self("get", "-o", "yaml", *args))
-
-    def apply(self, manifest: str) -> str:
-        return self("apply", "-f", "-", stdin=manifest)
 
 
 def webhook_configuration() -> str:
@@ -158,28 +128,15 @@ class WebhookThread:
         self._thread.join(timeout=30)
 
 
-class AgentProcess:
-    """`frrnode run --kubernetes` for one lab node, as the DaemonSet runs it."""
+class LoggedProcess:
+    """A process of ours with its output in `log`; `stop()` ends it (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, kubeconfig: Path, topo: LabTopology, node_name: str, workdir: Path):
-        self.node_name = node_name
-        self.metrics_port = free_port()
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.log = workdir / f"agent-{node_name}.log"
-        env = {**os.environ, "NODE_NAME": node_name, "NAMESPACE": NAMESPACE}
-        cmd = [
-            str(Path(sys.executable).parent / "frrnode"), "run", "--kubernetes",
-            "--kubeconfig", str(kubeconfig),
-            "--frr-pathspace", topo.node.pathspace, "--frr-netns", topo.node.namespace,
-            "--hostname", node_name, "--metrics-address", f"127.0.0.1:{self.metrics_port}",
-            "--poll-interval", "1", "--debounce", "0.1", "--workdir", str(workdir / f"frr-{node_name}"),
-        ]  # fmt: skip
-        self._out = self.log.open("w")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._out, stderr=subprocess.STDOUT)
-
-    @property
-    def metrics_url(self) -> str:
-        return f"http://127.0.0.1:{self.metrics_port}"
+    def __init__(self, cmd: list[str], log: Path, env: dict[str, str] | None = None):
+        self.log = log
+        self._out = log.open("w")
+        self.proc = subprocess.Popen(
+            cmd, env=env or dict(os.environ), stdout=self._out, stderr=subprocess.STDOUT
+        )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -196,6 +153,32 @@ class AgentProcess:
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def frrnode(*args: str) -> list[str]:
+    """The command line of this venv's `frrnode`."""
+    return [str(Path(sys.executable).parent / "frrnode"), *args]
+
+
+class AgentProcess(LoggedProcess):
+    """`frrnode run --kubernetes` for one lab node, as the DaemonSet runs it."""
+
+    def __init__(self, kubeconfig: Path, topo: LabTopology, node_name: str, workdir: Path):
+        self.node_name = node_name
+        self.metrics_port = free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "NODE_NAME": node_name, "NAMESPACE": NAMESPACE}
+        cmd = frrnode(
+            "run", "--kubernetes", "--kubeconfig", str(kubeconfig),
+            "--frr-pathspace", topo.node.pathspace, "--frr-netns", topo.node.namespace,
+            "--hostname", node_name, "--metrics-address", f"127.0.0.1:{self.metrics_port}",
+            "--poll-interval", "1", "--debounce", "0.1", "--workdir", str(workdir / f"frr-{node_name}"),
+        )  # fmt: skip
+        super().__init__(cmd, workdir / f"agent-{node_name}.log", env)
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}"
 
 
 @contextlib.contextmanager

@@ -8,10 +8,6 @@ The tests run in order and build on each other, as an operator would.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from agent_harness import bgp_table, kernel_routes, wait_until
-from kube_harness import NAMESPACE, REPO, Kubectl, agent, free_port
+from kube_harness import NAMESPACE, REPO, Kubectl, LoggedProcess, agent, free_port, frrnode
 
 from frrnode.lab.apiserver import Knobs, run_in_thread
 from frrnode.lab.topology import LabTopology
@@ -34,27 +30,11 @@ EXAMPLES = REPO / "examples"
 MLB = "metallb-system"
 
 
-class Process:
+class Process(LoggedProcess):
     """An `frrnode metallb ...` process with its log."""
 
     def __init__(self, args: list[str], log: Path):
-        self.log = log
-        self._out = log.open("w")
-        cmd = [str(Path(sys.executable).parent / "frrnode"), "metallb", *args]
-        self.proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=self._out, stderr=subprocess.STDOUT)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._out.close()
-
-    def tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+        super().__init__(frrnode("metallb", *args), log)
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,16 @@ and the node-scoped FRRConfiguration cache (bodies only for objects selecting th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from kube_fakes import FakeListWatch
 
+from frrnode.agent.runner import Backoff
 from frrnode.kube.cache import ObjectStore, SelectedConfigs, slim_node
-from frrnode.kube.informer import Backoff, Informer
+from frrnode.kube.informer import Informer
 
 
 async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -210,3 +212,28 @@ def test_compact_selector_matches_like_the_pipeline(selector: dict[str, Any]) ->
     model = LabelSelector.model_validate(selector)
     for labels in LABEL_SETS:
         assert compact.selects(labels) == matches(model, labels), (selector, labels)
+
+
+def test_a_silent_watch_timeout_is_logged_by_its_type(caplog: pytest.LogCaptureFixture) -> None:
+    """A half-open connection ends the watch with a bare TimeoutError(): the log says so
+    instead of an empty "()"; the watch resumes from the same version."""
+
+    class IdleOnce(FakeListWatch):
+        async def watch(self, resource_version: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+            if len(self.watch_from) == 0:
+                self.watch_from.append(resource_version)
+                raise TimeoutError()
+            async for item in super().watch(resource_version):
+                yield item
+
+    async def body() -> None:
+        lw = IdleOnce()
+        inf = _informer(lw, ObjectStore(lambda o: o), [])
+        task = asyncio.create_task(inf.run())
+        await until(lambda: len(lw.watch_from) >= 2)
+        task.cancel()
+        assert lw.watch_from[:2] == ["0", "0"]
+
+    with caplog.at_level(logging.WARNING, logger="frrnode.kube.informer"):
+        run(body)
+    assert "watching fake FRRConfiguration failed (TimeoutError)" in caplog.text

@@ -32,6 +32,8 @@ class FakeClient:
         self.rv = itertools.count(1)
         self.calls: list[str] = []
         self.names = itertools.count(1)
+        self.fail_deletes = 0
+        """An HTTP code every delete fails with (0: none)."""
 
     def _kind(self, res: Any) -> str:
         return str(res._api_info.resource.kind)
@@ -68,7 +70,10 @@ class FakeClient:
         return copy.deepcopy(stored)
 
     async def delete(self, res: Any, name: str, namespace: str | None = None) -> None:
-        self.objects.pop((self._kind(res), namespace or "", name))
+        if self.fail_deletes:
+            raise _error(self.fail_deletes)
+        if self.objects.pop((self._kind(res), namespace or "", name), None) is None:
+            raise _error(404)
         self.calls.append(f"delete {self._kind(res)}")
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
@@ -171,6 +176,48 @@ def test_changed_and_gone_sessions_and_duplicates() -> None:
         ]
         left = client.of_kind("BGPSessionState")
         assert len(left) == 1 and left[0]["status"]["bgpStatus"] == "Active"
+
+    asyncio.run(body())
+
+
+def test_a_failed_delete_is_retried_and_a_gone_object_is_fine() -> None:
+    """A session object the API refused to delete (403, 500 ...) stays known and is deleted on
+    the next pass; one someone else deleted already (404) is simply gone."""
+
+    async def body() -> None:
+        client = FakeClient()
+        sink = sink_with(client)
+        await sink.sync(desired([session("172.30.0.2"), session("172.30.0.3")]))
+        mirror(sink, client)
+        client.fail_deletes = 500
+        with pytest.raises(ApiError):
+            await sink.sync(desired([session("172.30.0.2")]))
+        assert len(client.of_kind("BGPSessionState")) == 2
+        client.fail_deletes = 0
+        await sink.sync(desired([session("172.30.0.2")]))
+        left = client.of_kind("BGPSessionState")
+        assert [o["metadata"]["labels"]["frrk8s.metallb.io/peer"] for o in left] == ["172.30.0.2"]
+        # Deleted by someone else while our cache still has it: no error, and forgotten.
+        (obj,) = client.of_kind("BGPSessionState")
+        client.objects.pop(("BGPSessionState", NS, obj["metadata"]["name"]))
+        await sink.sync(desired([]))
+        assert sink.session_states.objects == {}
+
+    asyncio.run(body())
+
+
+def test_a_generated_name_taken_is_the_api_error() -> None:
+    """A 409 on a generateName create (the server's generated name collided) propagates as the
+    API's error for the sink's backoff, not as a lookup of a name the body does not have."""
+
+    async def body() -> None:
+        client = FakeClient()
+        sink = sink_with(client)
+        await sink.sync(desired([session("172.30.0.2")]))
+        mirror(sink, client)
+        client.names = itertools.count(1)  # the next generated name is taken
+        with pytest.raises(ApiError):
+            await sink.sync(desired([session("172.30.0.2"), session("172.30.0.3")]))
 
     asyncio.run(body())
 

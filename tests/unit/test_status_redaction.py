@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
 from frrnode.agent.reconcile import Result
-from frrnode.agent.status import SecretsLogFilter, build_node_state, redact_log
+from frrnode.agent.status import (
+    SecretsLogFilter,
+    StatusWriter,
+    build_node_state,
+    build_session_states,
+    redact_log,
+)
+from frrnode.frr.state import SessionState
 
 
 def test_redact_log_hides_frr_secret_arguments_by_position() -> None:
@@ -65,3 +73,16 @@ def test_failed_reload_reads_error_like_upstream() -> None:
     assert failed.status.last_reload_result == "ERROR: FRR rejected: line 3"
     ok = build_node_state("n", "", last_reload=Result(True, "success", 0.0))
     assert ok.status.last_reload_result == "success"
+
+
+def test_status_files_redact_every_string_like_the_api_sink(tmp_path: Path) -> None:
+    """The file sink and the API sink (kube.status) write the same redacted status: FRR's text
+    quoting a failing line is redacted wherever it lands, not only in the running config."""
+    quoted = "line 2: % Unknown command: neighbor 1.2.3.4 password 1"
+    session = SessionState(vrf="", peer="1.2.3.4", bgp_state="Active", bfd_status="N/A", last_error=quoted)
+    node = build_node_state("n1", "router bgp 64512\n", notes=[quoted], status_write_error=quoted)
+    StatusWriter(tmp_path).write(node, build_session_states("n1", [session]))
+    for path in tmp_path.glob("*.yaml"):
+        text = path.read_text()
+        assert "password 1" not in text and "password <retracted>" in text, path.name
+    assert "router bgp 64512" in (tmp_path / "frrnodestate-n1.yaml").read_text()

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from frrnode.agent.reconcile import Reconciler
@@ -25,6 +27,25 @@ log = logging.getLogger(__name__)
 
 
 Observer = Callable[[AgentState], None]
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff from `initial` to `maximum`; with `jitter` each delay is drawn from
+    [delay * (1 - jitter), delay] (many clients of one server must not retry in step)."""
+
+    initial: float
+    maximum: float
+    jitter: float = 0.5
+    _attempt: int = 0
+
+    def next(self) -> float:
+        delay = min(self.maximum, self.initial * 2**self._attempt)
+        self._attempt = min(self._attempt + 1, 30)
+        return float(delay * random.uniform(1.0 - self.jitter, 1.0))
+
+    def reset(self) -> None:
+        self._attempt = 0
 
 
 class Service(Protocol):
@@ -100,7 +121,7 @@ class Agent:
             self._dirty.set()
 
     async def _work(self) -> None:
-        backoff = self.retry_initial
+        backoff = Backoff(self.retry_initial, self.retry_max, jitter=0.0)  # FRR is local: no herd
         while True:
             await self._dirty.wait()
             # Fixed window from the first change: later changes only replace the pending snapshot.
@@ -113,14 +134,14 @@ class Agent:
             self._notify()
             self._poke.set()
             if not outcome.retry:
-                backoff = self.retry_initial
+                backoff.reset()
                 continue
             # Retry the same (latest) snapshot later, unless a new one arrives first.
-            log.info("retrying in %.1fs", backoff)
+            delay = backoff.next()
+            log.info("retrying in %.1fs", delay)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=backoff)
+                await asyncio.wait_for(self._dirty.wait(), timeout=delay)
             self._dirty.set()
-            backoff = min(backoff * 2, self.retry_max)
 
     async def _poll(self) -> None:
         assert self.poll is not None

@@ -28,10 +28,11 @@ BGPSessionState.status
   establishedSince                                        RFC 3339 UTC, while Established (stable
                                                           between polls, unlike an uptime)
 
-No password may reach a status file: the running config and reload results go through
-`redact()` (upstream's `password.*` -> `password <retracted>`, and the argument of FRR's other
-secret-taking commands). Redaction is by position in FRR's syntax, never by searching for
-known secret values (see `redact`).
+No password may reach a status file or object: the running config and reload results go
+through `redact()` (upstream's `password.*` -> `password <retracted>`), and both sinks write
+`status_data()`, which redacts the argument of FRR's secret-taking commands in every string.
+Redaction is by position in FRR's syntax, never by searching for known secret values (see
+`redact`).
 """
 
 from __future__ import annotations
@@ -44,10 +45,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from frrnode.agent.state import DaemonStatus
 from frrnode.api.core import ObjectMeta
@@ -61,7 +62,6 @@ from frrnode.api.v1beta1 import (
 from frrnode.files import write_atomic
 from frrnode.frr.state import SessionState, Snapshot
 
-API_VERSION = "frrk8s.metallb.io/v1beta1"
 LABEL_NODE = "frrk8s.metallb.io/node"
 LABEL_PEER = "frrk8s.metallb.io/peer"
 LABEL_VRF = "frrk8s.metallb.io/vrf"
@@ -294,8 +294,25 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str_representer)
 
 
+def _redact_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_log(value)
+    if isinstance(value, dict):
+        return {k: _redact_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(v) for v in value]
+    return value
+
+
+def status_data(model: BaseModel) -> dict[str, Any]:
+    """A status object (or its `.status`) as JSON, every string with FRR's secret arguments
+    redacted by position: what both sinks write (the files here, the API in `kube.status`), so
+    FRR text quoting a failing line is safe wherever it lands (a result, a note, a lastError)."""
+    return dict(_redact_strings(model.model_dump(mode="json", by_alias=True, exclude_none=True)))
+
+
 def to_yaml(obj: StatusObject) -> str:
-    data = obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data = status_data(obj)
     # Metadata as the API server shows it: no empty namespace (FRRNodeState is cluster-scoped),
     # no empty labels/annotations.
     data["metadata"] = {k: v for k, v in data["metadata"].items() if v not in ("", {}, [])}
@@ -311,6 +328,23 @@ _SINCE_JITTER = 2.0
 
 def _epoch(rfc3339: str) -> float:
     return datetime.fromisoformat(rfc3339).timestamp()
+
+
+def stable_since(
+    since: str | None, connections: int | None, seen_since: str | None, seen_connections: int | None
+) -> str | None:
+    """`establishedSince` to write: the one written before (`seen_*`) for the same connection.
+
+    FRR derives `bgpTimerUpEstablishedEpoch` from a monotonic uptime at every call, so it
+    jitters by a second between polls; without this every poll would write. A new connection
+    (another `connectionsEstablished`) or a real jump takes the new value."""
+    if not since or not seen_since or connections != seen_connections:
+        return since
+    try:
+        drift = abs(_epoch(since) - _epoch(seen_since))
+    except ValueError:  # not written by us (an API object edited by someone else)
+        return since
+    return seen_since if drift <= _SINCE_JITTER else since
 
 
 @dataclass
@@ -329,23 +363,18 @@ class StatusWriter:
 
     def __init__(self, status_dir: str | Path) -> None:
         self.status_dir = Path(status_dir)
-        self._since: dict[str, tuple[int, str]] = {}
+        self._since: dict[str, tuple[int | None, str | None]] = {}
 
     def _stable(self, obj: BGPSessionState) -> BGPSessionState:
-        """Keep the first `establishedSince` seen for one connection.
-
-        FRR derives `bgpTimerUpEstablishedEpoch` from a monotonic uptime at every call, so it
-        jitters by a second between polls; without this every poll would rewrite the file.
-        """
+        """Keep the `establishedSince` written for one connection (`stable_since`)."""
         st, key = obj.status, obj.metadata.name
         if st.established_since is None:
             self._since.pop(key, None)
             return obj
-        seen = self._since.get(key)
-        if seen is not None and seen[0] == st.connections_established:
-            drift = abs(_epoch(seen[1]) - _epoch(st.established_since))
-            if drift <= _SINCE_JITTER:
-                return obj.model_copy(update={"status": st.model_copy(update={"established_since": seen[1]})})
+        seen_connections, seen_since = self._since.get(key, (None, None))
+        since = stable_since(st.established_since, st.connections_established, seen_since, seen_connections)
+        if since != st.established_since:
+            return obj.model_copy(update={"status": st.model_copy(update={"established_since": since})})
         self._since[key] = (st.connections_established, st.established_since)
         return obj
 
@@ -353,7 +382,7 @@ class StatusWriter:
         if isinstance(obj, BGPSessionState):
             obj = self._stable(obj)
         name = file_name(obj)
-        text = to_yaml(obj)  # build_node_state redacted FRR's secret arguments
+        text = to_yaml(obj)
         path = self.status_dir / name
         try:
             if path.read_text() == text:

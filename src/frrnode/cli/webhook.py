@@ -81,8 +81,9 @@ def webhook(
             certs.write_issued(issued, cert_dir)
             if not await certs.patch_ca_bundle(client, webhook_configuration, WEBHOOK_NAME, issued.ca_pem):
                 log.warning(
-                    "ValidatingWebhookConfiguration %s not found: CA bundle not patched",
+                    "ValidatingWebhookConfiguration %s with a webhook %s not found: CA bundle not patched",
                     webhook_configuration,
+                    WEBHOOK_NAME,
                 )
         cleaner = StatusCleaner(client, namespace, selector) if clean_status else None
         runner = WebhookRunner(client, namespace, cert_dir, host, port, cleaner)

@@ -12,16 +12,15 @@ Every error is reported, each naming the object and field path, conflicts naming
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from frrnode.api.loader import Resources, load_documents
+from frrnode.api.loader import Resources
 from frrnode.api.v1beta1 import FRRConfiguration
 from frrnode.errors import ConfigError, ConfigErrors
 from frrnode.kube.cache import Key, slim_node, slim_object
-from frrnode.kube.resources import key_of
+from frrnode.kube.resources import key_of, load_objects
 from frrnode.model import ObjectRef
 from frrnode.pipeline import warnings
 from frrnode.pipeline.conflicts import Check
@@ -42,9 +41,8 @@ def without_secret_refs(obj: dict[str, Any]) -> dict[str, Any]:
 
 def parse_configuration(obj: dict[str, Any]) -> tuple[FRRConfiguration | None, list[ConfigError]]:
     """The pydantic model of a wire object, or its schema errors with field paths."""
-    document = json.dumps(slim_object(obj))
     try:
-        resources = load_documents(document, file="")
+        resources = load_objects([slim_object(obj)])
     except ConfigErrors as exc:
         return None, list(exc.errors)
     return resources.configurations[0], []
@@ -164,10 +162,10 @@ class AdmissionIndex:
         config, problems = parse_configuration(without_secret_refs(obj))
         if config is None:
             return Verdict(False, problems)
-        return Verdict.of(self.index.check(config), warnings_for(config, obj, old))
+        return Verdict.of(self.index.check(config), warnings_for(config, old))
 
 
-def warnings_for(config: FRRConfiguration, obj: dict[str, Any], old: dict[str, Any] | None) -> list[str]:
+def warnings_for(config: FRRConfiguration, old: dict[str, Any] | None) -> list[str]:
     """Upstream's two warnings: `disableMP` is deprecated; `enableGracefulRestart` changed on an
     existing neighbor (it takes effect on the next session restart)."""
     notes = warnings(Resources(configurations=[config]))

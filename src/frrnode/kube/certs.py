@@ -1,5 +1,5 @@
 """TLS for the webhook: a mounted certificate (reloaded when its files change), or a
-self-managed CA whose bundle is patched into the ValidatingWebhookConfiguration.
+self-managed CA (`frrnode.tls`) whose bundle is patched into the ValidatingWebhookConfiguration.
 
 Reloading loads the new pair into the *same* `SSLContext`: the next handshake uses it, open
 connections keep theirs, nothing restarts. Kubernetes updates a mounted Secret by swapping a
@@ -10,30 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
 import hashlib
-import ipaddress
 import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
 
 from frrnode.files import write_atomic
 from frrnode.kube import resources as r
 from frrnode.kube.client import status_code
+from frrnode.tls import CERT_FILE, KEY_FILE, CertificateAuthority, KeyPair
 
 log = logging.getLogger(__name__)
 
-CERT_FILE = "tls.crt"
-KEY_FILE = "tls.key"
 CA_FILE = "ca.crt"
 
 
@@ -79,27 +72,10 @@ class ReloadingCert:
 
 
 @dataclass(frozen=True)
-class Issued:
+class Issued(KeyPair):
+    """The serving pair and the CA that signed it (a bundle for the webhook configuration)."""
+
     ca_pem: bytes
-    cert_pem: bytes
-    key_pem: bytes
-
-
-_CA_USAGE = x509.KeyUsage(
-    digital_signature=False,
-    content_commitment=False,
-    key_encipherment=False,
-    data_encipherment=False,
-    key_agreement=False,
-    key_cert_sign=True,
-    crl_sign=True,
-    encipher_only=False,
-    decipher_only=False,
-)
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
 def dns_names(service: str, namespace: str) -> list[str]:
@@ -109,54 +85,20 @@ def dns_names(service: str, namespace: str) -> list[str]:
 
 def issue(service: str, namespace: str, days: int = 3650) -> Issued:
     """A new CA and a serving certificate for the Service (and localhost, for one machine)."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("frrnode-webhook-ca"))
-        .issuer_name(_name("frrnode-webhook-ca"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_CA_USAGE, critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names(service, namespace)]
-    sans += [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1"))]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"{service}.{namespace}.svc"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return Issued(
-        ca_pem=ca_cert.public_bytes(serialization.Encoding.PEM),
-        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    )
+    ca = CertificateAuthority("frrnode-webhook-ca", days)
+    names = [*dns_names(service, namespace), "127.0.0.1", "::1"]
+    pair = ca.issue(names, days, common_name=f"{service}.{namespace}.svc")
+    return Issued(cert_pem=pair.cert_pem, key_pem=pair.key_pem, ca_pem=ca.cert_pem)
 
 
 def write_issued(issued: Issued, cert_dir: Path) -> None:
-    cert_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(cert_dir / KEY_FILE, issued.key_pem.decode(), 0o600)
-    write_atomic(cert_dir / CERT_FILE, issued.cert_pem.decode(), 0o644)
+    issued.write(cert_dir)
     write_atomic(cert_dir / CA_FILE, issued.ca_pem.decode(), 0o644)
 
 
 async def patch_ca_bundle(client: AsyncClient, configuration: str, webhook: str, ca_pem: bytes) -> bool:
     """Put `ca_pem` into the `caBundle` of `webhook` in the ValidatingWebhookConfiguration
-    `configuration` (read, change, replace; a 409 reads again). False if it does not exist."""
+    `configuration` (read, change, replace; a 409 reads again). False if either does not exist."""
     bundle = base64.b64encode(ca_pem).decode()
     for _ in range(10):
         try:
@@ -165,10 +107,11 @@ async def patch_ca_bundle(client: AsyncClient, configuration: str, webhook: str,
             if status_code(exc) == 404:
                 return False
             raise
-        hooks = vwc.get("webhooks") or []
+        hooks = [h for h in vwc.get("webhooks") or [] if h.get("name") == webhook]
+        if not hooks:
+            return False
         for hook in hooks:
-            if hook.get("name") == webhook:
-                hook.setdefault("clientConfig", {})["caBundle"] = bundle
+            hook.setdefault("clientConfig", {})["caBundle"] = bundle
         try:
             await client.replace(r.ValidatingWebhookConfiguration(**vwc))
         except ApiError as exc:

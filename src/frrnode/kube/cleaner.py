@@ -9,17 +9,15 @@ the pod for those; the agent does not set one, so that a restarted pod keeps its
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from lightkube import AsyncClient
-from lightkube.core.exceptions import ApiError
 
 from frrnode.agent.status import LABEL_NODE
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
-from frrnode.kube.client import ListWatch
+from frrnode.kube.client import ListWatch, delete_if_present
 from frrnode.kube.informer import Informer
 
 log = logging.getLogger(__name__)
@@ -55,7 +53,6 @@ class StatusCleaner:
         self.node_states = ObjectStore(_slim_state)
         self.session_states = ObjectStore(_slim_state)
         self._wake = asyncio.Event()
-        self.deleted = 0
         self.informers = (
             Informer(
                 ListWatch(client, r.Pod, namespace=namespace, labels=agent_selector),
@@ -86,12 +83,7 @@ class StatusCleaner:
 
     async def clean(self) -> None:
         for kind, name, namespace in self.orphans():
-            with contextlib.suppress(ApiError):  # already gone
-                if namespace is None:
-                    await self.client.delete(kind, name)
-                else:
-                    await self.client.delete(kind, name, namespace=namespace)
-                self.deleted += 1
+            if await delete_if_present(self.client, kind, name, namespace):
                 log.info("deleted %s %s: its node has no agent", kind._api_info.resource.kind, name)
 
     async def run(self) -> None:

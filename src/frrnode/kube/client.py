@@ -43,6 +43,18 @@ def status_code(exc: BaseException) -> int | None:
     return exc.status.code if isinstance(exc, ApiError) else None
 
 
+async def delete_if_present(client: AsyncClient, res: Any, name: str, namespace: str | None = None) -> bool:
+    """Delete one object; False when it was gone already (404). Any other error propagates: the
+    caller still knows the object and tries again."""
+    try:
+        await client.delete(res, name, namespace=namespace)
+    except ApiError as exc:
+        if status_code(exc) != 404:
+            raise
+        return False
+    return True
+
+
 class ListWatch:
     """List and watch one kind (a lightkube resource class), in one namespace (`"*"`: all of them)
     or cluster-wide, optionally filtered by field and label selectors."""

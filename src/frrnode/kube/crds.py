@@ -30,10 +30,9 @@ from frrnode.api.v1beta1 import (
     FRRNodeState,
     parse_duration,
 )
+from frrnode.kube.resources import GROUP, VERSION
 
 JSON = dict[str, Any]
-GROUP = "frrk8s.metallb.io"
-VERSION = "v1beta1"
 DELETE = object()
 """An overlay value that removes a keyword the model would produce."""
 

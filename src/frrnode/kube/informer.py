@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from frrnode.agent.runner import Backoff
 from frrnode.kube.client import Gone
 from frrnode.kube.resources import key_of, resource_version_of
 
@@ -42,23 +42,6 @@ class Store(Protocol):
 
 
 @dataclass
-class Backoff:
-    """Exponential backoff with jitter: each delay is drawn from [delay/2, delay]."""
-
-    initial: float = 0.2
-    maximum: float = 8.0
-    _attempt: int = 0
-
-    def next(self) -> float:
-        delay = min(self.maximum, self.initial * 2**self._attempt)
-        self._attempt = min(self._attempt + 1, 30)
-        return float(delay * random.uniform(0.5, 1.0))
-
-    def reset(self) -> None:
-        self._attempt = 0
-
-
-@dataclass
 class InformerStats:
     lists: int = 0
     watches: int = 0
@@ -79,7 +62,7 @@ class Informer:
         self.lw = lw
         self.store = store
         self.on_change = on_change
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or Backoff(initial=0.2, maximum=8.0)
         self.synced = asyncio.Event()
         self.resource_version = ""
         self.stats = InformerStats()
@@ -145,7 +128,12 @@ class Informer:
             if exc is not None:
                 self.stats.errors += 1
                 delay = self.backoff.next()
-                log.warning("watching %s failed (%s); resuming in %.1fs", self.name, exc or type(exc), delay)
+                log.warning(
+                    "watching %s failed (%s); resuming in %.1fs",
+                    self.name,
+                    str(exc) or type(exc).__name__,
+                    delay,
+                )
                 await asyncio.sleep(delay)
 
     async def _watch_once(self) -> None:

@@ -15,23 +15,21 @@ Writes happen only when something differs from what the API server has.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
-from lightkube.core.resource import ApiInfo, ResourceDef
-from lightkube.generic_resource import GenericGlobalResource, GenericNamespacedResource, create_api_info
+from lightkube.core.resource import ResourceDef
 from lightkube.types import PatchType
 
-from frrnode.api.loader import Resources, load_documents
+from frrnode.agent.runner import Backoff
+from frrnode.api.loader import Resources
 from frrnode.errors import ConfigErrors
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
-from frrnode.kube.client import ListWatch
+from frrnode.kube.client import ListWatch, delete_if_present
 from frrnode.kube.informer import Informer
 from frrnode.metallb import api, frrk8s
 from frrnode.metallb.allocator import POOL_ANNOTATION, Allocation, allocate, previous_ips
@@ -44,38 +42,18 @@ from frrnode.metallb.status import ERROR_ANNOTATION, bgp_status
 log = logging.getLogger(__name__)
 
 
-def _namespaced(group: str, version: str, kind: str, plural: str) -> Any:
-    # Own classes, not lightkube's registry: they must not clash with other definitions.
-    return type(
-        kind, (GenericNamespacedResource,), {"_api_info": create_api_info(group, version, kind, plural)}
-    )
-
-
-def _global(group: str, version: str, kind: str, plural: str) -> Any:
-    return type(kind, (GenericGlobalResource,), {"_api_info": create_api_info(group, version, kind, plural)})
-
-
-def _status_of(parent: Any) -> Any:
-    info = parent._api_info
-    status_info = ApiInfo(
-        resource=info.resource, parent=info.resource, plural=info.plural, verbs=["get", "patch", "put"],
-        action="status",
-    )  # fmt: skip
-    return type(f"{info.resource.kind}Status", (GenericNamespacedResource,), {"_api_info": status_info})
-
-
-IPAddressPool = _namespaced("metallb.io", "v1beta1", "IPAddressPool", "ipaddresspools")
-BGPAdvertisement = _namespaced("metallb.io", "v1beta1", "BGPAdvertisement", "bgpadvertisements")
-BGPPeer = _namespaced("metallb.io", "v1beta2", "BGPPeer", "bgppeers")
-BFDProfile = _namespaced("metallb.io", "v1beta1", "BFDProfile", "bfdprofiles")
-Community = _namespaced("metallb.io", "v1beta1", "Community", "communities")
-ServiceBGPStatus = _namespaced("metallb.io", "v1beta1", "ServiceBGPStatus", "servicebgpstatuses")
-ServiceBGPStatusStatus = _status_of(ServiceBGPStatus)
-ConfigMap = _namespaced("", "v1", "ConfigMap", "configmaps")
-Service = _namespaced("", "v1", "Service", "services")
-ServiceStatus = _status_of(Service)
-EndpointSlice = _namespaced("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices")
-Namespace = _global("", "v1", "Namespace", "namespaces")
+IPAddressPool = r.namespaced_kind("metallb.io", "v1beta1", "IPAddressPool", "ipaddresspools")
+BGPAdvertisement = r.namespaced_kind("metallb.io", "v1beta1", "BGPAdvertisement", "bgpadvertisements")
+BGPPeer = r.namespaced_kind("metallb.io", "v1beta2", "BGPPeer", "bgppeers")
+BFDProfile = r.namespaced_kind("metallb.io", "v1beta1", "BFDProfile", "bfdprofiles")
+Community = r.namespaced_kind("metallb.io", "v1beta1", "Community", "communities")
+ServiceBGPStatus = r.namespaced_kind("metallb.io", "v1beta1", "ServiceBGPStatus", "servicebgpstatuses")
+ServiceBGPStatusStatus = r.status_subresource(ServiceBGPStatus)
+ConfigMap = r.namespaced_kind("", "v1", "ConfigMap", "configmaps")
+Service = r.namespaced_kind("", "v1", "Service", "services")
+ServiceStatus = r.status_subresource(Service)
+EndpointSlice = r.namespaced_kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices")
+Namespace = r.cluster_kind("", "v1", "Namespace", "namespaces")
 _FRRConfiguration: Any = r.FRRConfiguration
 
 _DROPPED_META = ("managedFields", "ownerReferences", "finalizers", "creationTimestamp")
@@ -129,7 +107,6 @@ class _World:
             self.informers.append(
                 Informer(ListWatch(client, res, namespace=namespace), store, self._changed.set)
             )
-        self.passes = 0
         self.state = StageState("")
         """What /metrics reports (`kube.metallb_metrics`): the speaker's stage state, or the
         controller's pools, allocations and configuration errors."""
@@ -140,8 +117,7 @@ class _World:
 
     def resources(self) -> Resources:
         items = [obj for store in self.stores.values() for _, obj in sorted(store.objects.items())]
-        return load_documents(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}), file="",
-                              extra_kinds=api.KINDS)  # fmt: skip
+        return r.load_objects(items, extra_kinds=api.KINDS)
 
     async def reconcile(self, resources: Resources) -> None:
         raise NotImplementedError
@@ -149,6 +125,7 @@ class _World:
     async def run(self, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(i.run(), name=f"metallb-{i.name}") for i in self.informers]
         stopper = asyncio.create_task(stop.wait())
+        backoff = Backoff(initial=1.0, maximum=30.0)
         try:
             while not stop.is_set():
                 changed = asyncio.create_task(self._changed.wait())
@@ -165,12 +142,13 @@ class _World:
                 except ConfigErrors as exc:
                     log.error("MetalLB objects refused: %s", exc)
                     continue
-                self.passes += 1
                 try:
                     await self.reconcile(resources)
-                except ApiError as exc:
-                    log.warning("API write failed, retrying: %s", exc)
-                    await asyncio.sleep(1.0)
+                    backoff.reset()
+                except Exception as exc:  # refused, or no API server at all: never fatal
+                    delay = backoff.next()
+                    log.warning("API write failed (%s), retrying in %.1fs", exc, delay)
+                    await asyncio.wait([stopper], timeout=delay)
                     self._changed.set()
         finally:
             for task in (*tasks, stopper):
@@ -183,11 +161,6 @@ class Controller(_World):
 
     skipped = (EndpointSlice,)  # endpoints decide who announces, not who gets an IP
 
-    def __init__(self, client: AsyncClient, settings: Settings, debounce: float = 0.2):
-        super().__init__(client, settings, debounce)
-        self.allocations: dict[tuple[str, str], Allocation] = {}
-        self.writes = 0
-
     async def reconcile(self, resources: Resources) -> None:
         res = MetalLBResources.from_resources(resources, self.settings)
         config, errors = parse(res, self.settings)
@@ -199,11 +172,10 @@ class Controller(_World):
         self.state.loaded, self.state.pools = True, dict(config.pools)
         services = [s for s in res.services if handles(s, self.settings)]
         previous = {(s.metadata.namespace, s.metadata.name): previous_ips(s) for s in services}
-        self.allocations = allocate(config.pools, services, previous)
-        self.state.allocations = self.allocations
+        self.state.allocations = allocate(config.pools, services, previous)
         for service in services:
             key = (service.metadata.namespace, service.metadata.name)
-            await self._write(service, self.allocations[key])
+            await self._write(service, self.state.allocations[key])
 
     async def _write(self, service: api.Service, alloc: Allocation) -> None:
         ns, name = service.metadata.namespace, service.metadata.name
@@ -211,14 +183,12 @@ class Controller(_World):
             ingress = {"ingress": [{"ip": ip} for ip in alloc.ips]} if alloc.ips else {"ingress": None}
             await self.client.patch(ServiceStatus, name, {"status": {"loadBalancer": ingress}}, namespace=ns,
                                     patch_type=PatchType.MERGE)  # fmt: skip
-            self.writes += 1
             log.info("Service %s/%s: %s", ns, name, ", ".join(alloc.ips) or alloc.error)
         annotations = service.metadata.annotations
         wanted = {POOL_ANNOTATION: alloc.pool or None, ERROR_ANNOTATION: alloc.error or None}
         if any(annotations.get(k) != v for k, v in wanted.items()):
             await self.client.patch(Service, name, {"metadata": {"annotations": wanted}}, namespace=ns,
                                     patch_type=PatchType.MERGE)  # fmt: skip
-            self.writes += 1
 
 
 class Speaker(_World):
@@ -231,7 +201,6 @@ class Speaker(_World):
         self.node = node
         self.stage = MetalLBStage(node, settings, allocate=False)
         self.state = self.stage.state
-        self.writes = 0
         self._written: tuple[Any, str] | None = None
         """(spec written, resourceVersion the server gave it): the server adds CRD defaults to
         the spec, so "unchanged" means "still the version we wrote", not "equal spec"."""
@@ -252,7 +221,6 @@ class Speaker(_World):
                 raise
             created = dict(await self.client.create(_FRRConfiguration(frrk8s.manifest(obj))))
             self._written = (obj["spec"], r.resource_version_of(created))
-            self.writes += 1
             return
         if (
             self._written == (obj["spec"], r.resource_version_of(current))
@@ -263,7 +231,6 @@ class Speaker(_World):
         body = {**current, "spec": obj["spec"]}
         updated = dict(await self.client.replace(_FRRConfiguration(body), name, namespace=ns))
         self._written = (obj["spec"], r.resource_version_of(updated))
-        self.writes += 1
 
     async def _write_statuses(self) -> None:
         ns = self.settings.namespace
@@ -281,12 +248,8 @@ class Speaker(_World):
             if current is None:
                 created = dict(await self.client.create(ServiceBGPStatus(body)))
                 current = {**created, "status": {}}
-                self.writes += 1
             if current.get("status") != body["status"]:
                 update = {**current, "status": body["status"]}
                 await self.client.replace(ServiceBGPStatusStatus(update), name, namespace=ns)
-                self.writes += 1
         for name in existing.keys() - wanted.keys():
-            with contextlib.suppress(ApiError):
-                await self.client.delete(ServiceBGPStatus, name, namespace=ns)
-                self.writes += 1
+            await delete_if_present(self.client, ServiceBGPStatus, name, ns)

@@ -2,14 +2,17 @@
 
 Dicts, not typed models: the informers keep only what they need of each object, and the
 pipeline validates the few objects that matter with its own pydantic models (`api/`).
-Node, Secret and Pod are defined here without lightkube's global registry, so that they
-never clash with lightkube's typed classes of the same kinds elsewhere in the process.
+The core kinds (and MetalLB's, `kube.metallb`) are classes of their own (`namespaced_kind`,
+`cluster_kind`), outside lightkube's global registry, so that they never clash with
+lightkube's typed classes of the same kinds elsewhere in the process.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from lightkube.core.resource import ApiInfo
 from lightkube.generic_resource import (
     GenericGlobalResource,
     GenericNamespacedResource,
@@ -18,9 +21,11 @@ from lightkube.generic_resource import (
     create_namespaced_resource,
 )
 
-GROUP = "frrk8s.metallb.io"
-VERSION = "v1beta1"
-API_VERSION = f"{GROUP}/{VERSION}"
+from frrnode.api.loader import ExtraKinds, Resources, load_documents
+from frrnode.api.v1beta1 import GROUP_VERSION
+
+API_VERSION = GROUP_VERSION
+GROUP, _, VERSION = API_VERSION.partition("/")
 
 FRRConfiguration = create_namespaced_resource(GROUP, VERSION, "FRRConfiguration", "frrconfigurations")
 FRRK8sConfiguration = create_namespaced_resource(
@@ -30,25 +35,34 @@ FRRNodeState = create_global_resource(GROUP, VERSION, "FRRNodeState", "frrnodest
 BGPSessionState = create_namespaced_resource(GROUP, VERSION, "BGPSessionState", "bgpsessionstates")
 
 
-class Node(GenericGlobalResource):
-    _api_info = create_api_info("", "v1", "Node", "nodes")
+def namespaced_kind(group: str, version: str, kind: str, plural: str) -> Any:
+    """A namespaced kind as a class of its own, outside lightkube's registry."""
+    info = create_api_info(group, version, kind, plural)
+    return type(kind, (GenericNamespacedResource,), {"_api_info": info})
 
 
-class Secret(GenericNamespacedResource):
-    _api_info = create_api_info("", "v1", "Secret", "secrets")
+def cluster_kind(group: str, version: str, kind: str, plural: str) -> Any:
+    """A cluster-scoped kind as a class of its own, outside lightkube's registry."""
+    info = create_api_info(group, version, kind, plural)
+    return type(kind, (GenericGlobalResource,), {"_api_info": info})
 
 
-class Pod(GenericNamespacedResource):
-    _api_info = create_api_info("", "v1", "Pod", "pods")
+def status_subresource(parent: Any) -> Any:
+    """The status subresource of a namespaced kind (`.../status`: get, patch, PUT)."""
+    info = parent._api_info
+    status_info = ApiInfo(
+        resource=info.resource, parent=info.resource, plural=info.plural, verbs=["get", "patch", "put"],
+        action="status",
+    )  # fmt: skip
+    return type(f"{info.resource.kind}Status", (GenericNamespacedResource,), {"_api_info": status_info})
 
 
-class ValidatingWebhookConfiguration(GenericGlobalResource):
-    _api_info = create_api_info(
-        "admissionregistration.k8s.io",
-        "v1",
-        "ValidatingWebhookConfiguration",
-        "validatingwebhookconfigurations",
-    )
+Node = cluster_kind("", "v1", "Node", "nodes")
+Secret = namespaced_kind("", "v1", "Secret", "secrets")
+Pod = namespaced_kind("", "v1", "Pod", "pods")
+ValidatingWebhookConfiguration = cluster_kind(
+    "admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations"
+)
 
 
 def meta(obj: dict[str, Any]) -> dict[str, Any]:
@@ -76,3 +90,10 @@ def resource_version_of(obj: dict[str, Any]) -> str:
 def labels_of(obj: dict[str, Any]) -> dict[str, str]:
     labels = meta(obj).get("labels")
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def load_objects(items: list[dict[str, Any]], extra_kinds: ExtraKinds | None = None) -> Resources:
+    """Objects from the API as the pipeline's `Resources`, through the manifest loader (one
+    `List` document: the same validation and field paths as files). Raises `ConfigErrors`."""
+    document = json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+    return load_documents(document, file="", extra_kinds=extra_kinds)

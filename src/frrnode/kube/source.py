@@ -10,7 +10,6 @@ heartbeat, wakes nobody.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +17,6 @@ from typing import Any
 from lightkube import AsyncClient
 
 from frrnode.agent.sources import Snapshot
-from frrnode.api.loader import load_documents
 from frrnode.errors import ConfigError, ConfigErrors
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore, SelectedConfigs, slim_node, slim_object, slim_secret
@@ -55,7 +53,6 @@ class KubernetesSource:
             Informer(secrets_lw, self.secrets, lambda: self._change("Secret")),
             Informer(frrk8s_lw, self.frrk8s, lambda: self._change("FRRK8sConfiguration")),
         )
-        self.snapshots_built = 0
 
     @classmethod
     def from_client(
@@ -96,7 +93,6 @@ class KubernetesSource:
 
     def snapshot(self) -> Snapshot:
         """The current world as the pipeline's `Resources` (only what concerns this node)."""
-        self.snapshots_built += 1
         node = self._node_obj()
         if node is None:
             return Snapshot(
@@ -107,9 +103,8 @@ class KubernetesSource:
         items += [obj for _, obj in sorted(self.secrets.objects.items())]
         items += [obj for (_, name), obj in sorted(self.frrk8s.objects.items()) if name == "config"]
         items += [obj for _, obj in sorted(self.configs.bodies.items())]
-        document = json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
         try:
-            return Snapshot(resources=load_documents(document, file=""))
+            return Snapshot(resources=r.load_objects(items))
         except ConfigErrors as exc:
             return Snapshot(resources=None, errors=tuple(exc.errors))
 

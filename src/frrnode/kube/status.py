@@ -12,66 +12,52 @@ poll thread) and a task makes the API match it:
 - one BGPSessionState per (vrf, peer) with `generateName: <node>-`; the objects of neighbors
   that are gone, and duplicates, are deleted.
 
-Every string has FRR's secret arguments redacted before it leaves the process, by position
-(`agent.status.redact_log`: the argument of `password`, `key-string` ...), never by searching
-for known secret values (a short value would punch holes in unrelated text and reveal itself).
+Every string has FRR's secret arguments redacted before it leaves the process, as in the
+status files (`agent.status.status_data`): by position (the argument of `password`,
+`key-string` ...), never by searching for known secret values (a short value would punch holes
+in unrelated text and reveal itself).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
 
-from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, redact_log
+from frrnode.agent.runner import Backoff
+from frrnode.agent.status import LABEL_NODE, LABEL_PEER, LABEL_VRF, stable_since, status_data
 from frrnode.api.v1beta1 import BGPSessionState, FRRNodeState
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
-from frrnode.kube.client import ListWatch, status_code
-from frrnode.kube.informer import Backoff, Informer
+from frrnode.kube.client import ListWatch, delete_if_present, status_code
+from frrnode.kube.informer import Informer
 
 log = logging.getLogger(__name__)
 
 SessionKey = tuple[str, str]
 """(vrf, peer) as in the labels."""
 
-_SINCE_JITTER = 2.0
-
-
-def _redact_all(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_log(value)
-    if isinstance(value, dict):
-        return {k: _redact_all(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_all(v) for v in value]
-    return value
-
 
 def status_of(obj: FRRNodeState | BGPSessionState) -> dict[str, Any]:
-    """The `.status` of a built object, as JSON, with FRR's secret arguments redacted."""
-    data = obj.status.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dict(_redact_all(data))
+    """The `.status` of a built object as the file sink writes it (`agent.status.status_data`)."""
+    return status_data(obj.status)
 
 
 def _keep_since(desired: dict[str, Any], actual: dict[str, Any]) -> dict[str, Any]:
-    """FRR's established time jitters by a second between polls: keep the stored one for the
-    same connection, or every poll would write."""
-    want, have = desired.get("establishedSince"), actual.get("establishedSince")
-    if not want or not have or desired.get("connectionsEstablished") != actual.get("connectionsEstablished"):
-        return desired
-    try:
-        drift = abs(datetime.fromisoformat(want).timestamp() - datetime.fromisoformat(have).timestamp())
-    except ValueError:
-        return desired
-    return {**desired, "establishedSince": have} if drift <= _SINCE_JITTER else desired
+    """The stored `establishedSince` for the same connection (`agent.status.stable_since`)."""
+    want = desired.get("establishedSince")
+    since = stable_since(
+        want,
+        desired.get("connectionsEstablished"),
+        actual.get("establishedSince"),
+        actual.get("connectionsEstablished"),
+    )
+    return desired if since == want else {**desired, "establishedSince": since}
 
 
 def _session_key(obj: dict[str, Any]) -> SessionKey:
@@ -120,7 +106,6 @@ class ApiStatusSink:
         self._desired: _Desired | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
-        self.in_sync = asyncio.Event()
 
     # ------------------------------------------------------------ the sink interface
 
@@ -180,20 +165,15 @@ class ApiStatusSink:
     # ------------------------------------------------------------ reconciliation
 
     async def sync(self, desired: _Desired) -> None:
-        self.in_sync.clear()
         await self._sync_node(desired.node)
         await self._sync_sessions(desired.sessions)
-        if self._desired is desired:
-            self.in_sync.set()
 
     async def _sync_node(self, status: dict[str, Any]) -> None:
         actual = self.node_states.objects.get(("", self.node_name))
         if actual is not None and actual.get("status") == status:
             return
         if actual is None:
-            actual = await self._create(
-                r.FRRNodeState, {"metadata": {"name": self.node_name}, "spec": {}}, r.FRRNodeState
-            )
+            actual = await self._create(r.FRRNodeState, {"metadata": {"name": self.node_name}, "spec": {}})
         await self._put_status(r.FRRNodeState, actual, status)
 
     async def _sync_sessions(self, desired: dict[SessionKey, dict[str, Any]]) -> None:
@@ -222,18 +202,19 @@ class ApiStatusSink:
                     },
                     "spec": {},
                 }
-                obj = await self._create(r.BGPSessionState, body, r.BGPSessionState)
+                obj = await self._create(r.BGPSessionState, body)
             await self._put_status(r.BGPSessionState, obj, status)
 
-    async def _create(self, res: Any, body: dict[str, Any], store_res: Any) -> dict[str, Any]:
+    async def _create(self, res: Any, body: dict[str, Any]) -> dict[str, Any]:
         kind = res._api_info.resource.kind
         try:
             created = dict(await self.client.create(res({"apiVersion": r.API_VERSION, "kind": kind, **body})))
         except ApiError as exc:
-            if status_code(exc) != 409:
+            name = body["metadata"].get("name")  # none with generateName: a 409 is the server's
+            if status_code(exc) != 409 or name is None:
                 raise
             # Our cache is behind: it exists already.
-            created = dict(await self.client.get(res, body["metadata"]["name"]))
+            created = dict(await self.client.get(res, name))
         else:
             self.stats.creates += 1
             log.info("created %s %s", kind, r.name_of(created))
@@ -261,7 +242,6 @@ class ApiStatusSink:
         raise RuntimeError(f"status of {name} kept conflicting")
 
     async def _delete(self, obj: dict[str, Any]) -> None:
-        with contextlib.suppress(ApiError):
-            await self.client.delete(r.BGPSessionState, r.name_of(obj), namespace=r.namespace_of(obj))
+        if await delete_if_present(self.client, r.BGPSessionState, r.name_of(obj), r.namespace_of(obj)):
             self.stats.deletes += 1
         self.session_states.apply("DELETED", obj)

@@ -20,6 +20,7 @@ from frrnode.errors import ConfigError, ConflictError
 from frrnode.metallb import api
 from frrnode.metallb.community import BGPCommunity, CommunityFormatError, parse_community
 from frrnode.metallb.resources import MetalLBResources, Settings, ref
+from frrnode.metallb.sessions import BFDProfile
 from frrnode.metallb.timers import parse_timers
 from frrnode.model import ObjectRef
 from frrnode.pipeline.select import matches, selector_errors
@@ -130,16 +131,8 @@ class Advertisement:
         return not self.service_selectors or any(matches(s, labels) for s in self.service_selectors)
 
 
-@dataclass(frozen=True)
-class BFD:
-    name: str
-    receive_interval: int | None
-    transmit_interval: int | None
-    detect_multiplier: int | None
-    echo_interval: int | None
-    echo_mode: bool
-    passive_mode: bool
-    minimum_ttl: int | None
+BFD = BFDProfile
+"""A parsed BFDProfile: what the session manager holds, field for field."""
 
 
 @dataclass(frozen=True)

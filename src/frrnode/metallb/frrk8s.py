@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from frrnode.api.v1beta1 import FRRConfiguration
+from frrnode.api.v1beta1 import GROUP_VERSION, FRRConfiguration
 from frrnode.metallb.sessions import Advertisement, BFDProfile, SessionParams, SessionState
 from frrnode.metallb.timers import go_duration
 
@@ -155,14 +155,14 @@ def to_json(obj: dict[str, Any]) -> str:
 def to_object(obj: dict[str, Any]) -> FRRConfiguration:
     """The object as frrnode's FRRConfiguration (what the pipeline consumes)."""
     return FRRConfiguration.model_validate(
-        {"apiVersion": "frrk8s.metallb.io/v1beta1", "kind": "FRRConfiguration", **obj}
+        {"apiVersion": GROUP_VERSION, "kind": "FRRConfiguration", **obj}
     )
 
 
 def manifest(obj: dict[str, Any]) -> dict[str, Any]:
     """The object as a manifest (`kubectl apply`-able): apiVersion and kind first, no status."""
     return {
-        "apiVersion": "frrk8s.metallb.io/v1beta1",
+        "apiVersion": GROUP_VERSION,
         "kind": "FRRConfiguration",
         "metadata": obj["metadata"],
         "spec": obj["spec"],

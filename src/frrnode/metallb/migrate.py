@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from frrnode.api.v1beta1 import LabelSelector
+from frrnode.api.v1beta1 import GROUP_VERSION, LabelSelector
 from frrnode.metallb.config import BFD, Peer
 from frrnode.metallb.receive import Receive, receive_configuration
 
@@ -258,7 +258,7 @@ def migrate(
         text = "\n".join(line.text for line in sorted(result.raw, key=lambda ln: ln.number)) + "\n"
         result.objects.append(
             {
-                "apiVersion": "frrk8s.metallb.io/v1beta1",
+                "apiVersion": GROUP_VERSION,
                 "kind": "FRRConfiguration",
                 "metadata": {"name": f"{name}-raw", "namespace": namespace},
                 "spec": {"raw": {"rawConfig": text}},

@@ -11,26 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from frrnode.api.v1beta1 import NS_PER_SECOND
+from frrnode.frr.objects import DEBUG_LINES, ROUTER_DEFAULT_LINES
 from frrnode.metallb.sessions import Advertisement, BFDProfile, SessionParams, SessionState
 from frrnode.pipeline.values import interface_name_problem, password_problem
-
-NS_PER_SECOND = 1_000_000_000
-
-DEBUG_LINES = (
-    "debug zebra events",
-    "debug zebra nht",
-    "debug zebra kernel",
-    "debug zebra rib",
-    "debug zebra nexthop",
-    "debug bgp neighbor-events",
-    "debug bgp updates",
-    "debug bgp keepalives",
-    "debug bgp nht",
-    "debug bgp zebra",
-    "debug bfd network",
-    "debug bfd peer",
-    "debug bfd zebra",
-)
 
 LOG_LEVELS = {
     "all": "debugging",
@@ -223,10 +207,7 @@ def render(state: SessionState, hostname: str, log_level: str = "informational")
     text += "\n\n"
     for first, neighbors, v4, v6 in routers:
         text += f"router bgp {first.my_asn}" + (f" vrf {first.vrf}" if first.vrf else "")
-        text += (
-            "\n  no bgp ebgp-requires-policy\n  no bgp network import-check\n"
-            "  no bgp default ipv4-unicast\n  bgp graceful-restart preserve-fw-state\n"
-        )
+        text += "".join(f"\n  {line}" for line in ROUTER_DEFAULT_LINES) + "\n"
         if first.router_id:
             text += f"\n  bgp router-id {first.router_id}"
         for n in neighbors:

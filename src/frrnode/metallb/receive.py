@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from frrnode.api.v1beta1 import LabelSelector
+from frrnode.api.v1beta1 import GROUP_VERSION, LabelSelector
 from frrnode.metallb.config import BFD, Peer
 from frrnode.metallb.frrk8s import bfd_fields, session_fields
 from frrnode.metallb.sessions import BFDProfile
@@ -83,7 +83,7 @@ def receive_configuration(
     if selector:
         spec["nodeSelector"] = selector
     return {
-        "apiVersion": "frrk8s.metallb.io/v1beta1",
+        "apiVersion": GROUP_VERSION,
         "kind": "FRRConfiguration",
         "metadata": {"name": name, "namespace": namespace},
         "spec": spec,

@@ -15,7 +15,7 @@ from frrnode.metallb import api
 from frrnode.metallb.config import Advertisement as ConfigAdvertisement
 from frrnode.metallb.config import Config, IPAddress, Peer, localpref_compatible
 from frrnode.metallb.resources import MetalLBResources, Settings
-from frrnode.metallb.sessions import Advertisement, BFDProfile, SessionParams, SessionState
+from frrnode.metallb.sessions import Advertisement, SessionParams, SessionState
 
 EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
 
@@ -161,21 +161,7 @@ def announce(
     params = {p.name: session_params(p) for p in peers}
     for p in params.values():
         state.new_session(p)
-    state.sync_bfd_profiles(
-        {
-            name: BFDProfile(
-                b.name,
-                b.receive_interval,
-                b.transmit_interval,
-                b.detect_multiplier,
-                b.echo_interval,
-                b.echo_mode,
-                b.passive_mode,
-                b.minimum_ttl,
-            )
-            for name, b in config.bfd_profiles.items()
-        }
-    )
+    state.sync_bfd_profiles(dict(config.bfd_profiles))
     state.extras = config.extras
     slices = _slices_by_service(res)
     per_peer: dict[str, list[Advertisement]] = {name: [] for name in params}

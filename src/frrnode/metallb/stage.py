@@ -92,10 +92,6 @@ class MetalLBStage:
         self._inputs: tuple[object, ...] | None = None
         self._output: FRRConfiguration | None = None
 
-    def load(self, paths: Sequence[str | Path]) -> Resources:
-        """`load` + `apply`: what the agent's directory source calls."""
-        return self.apply(load(paths))
-
     # -- controller ----------------------------------------------------------------------------
     def _allocate(self, res: MetalLBResources) -> dict[Key, Allocation]:
         if not self.allocate:

@@ -37,14 +37,17 @@ Implemented
   the real 422 messages. CEL rules (x-kubernetes-validations) are NOT evaluated.
 - Validating admission webhooks from stored ValidatingWebhookConfigurations (see admission.py).
 - Server-side printing (Table) for `kubectl get`, with CRD printer columns.
+- Protobuf request bodies of Namespace, Secret and ConfigMap (what `kubectl create namespace|
+  secret|configmap` send, protobuf.py); any other protobuf body is refused with 415.
 - Knobs (`Knobs`, `ApiServerDouble` methods): bookmark interval, default watch timeout,
   history length, webhook timeout and service endpoints; `close_watches()`, `compact()`,
   `go_down()` / `come_back(compact=...)` / `outage(seconds)`; `api.stats` counts writes,
   `routes.requests` records every request, `admission.calls` every AdmissionReview.
 
-Not implemented: authorization (every valid token is cluster-admin), protobuf and CBOR, HTTP/2,
-aggregated discovery, /openapi/v2, field managers and apply conflicts, admission for anything
-but validating webhooks, resource quotas, pods/exec/logs, conversion webhooks, CEL.
+Not implemented: authorization (every valid token is cluster-admin), protobuf responses and
+other protobuf request bodies, CBOR, HTTP/2, aggregated discovery, /openapi/v2, field managers
+and apply conflicts, admission for anything but validating webhooks, resource quotas,
+pods/exec/logs, conversion webhooks, CEL.
 """
 
 from frrnode.lab.apiserver.server import ApiServerDouble, Knobs, RunningDouble, run_in_thread

@@ -14,11 +14,11 @@ map keys only; `oneOf`/`not` are ignored.
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import ipaddress
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -161,62 +161,37 @@ def _type_ok(value: Any, typ: str) -> bool:
     return actual == typ
 
 
-def _is_cidr(text: str) -> bool:
-    try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return False
-    return "/" in text
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    """A format check: True when `parse` accepts the text (it raises ValueError if not)."""
+
+    def check(text: str) -> bool:
+        try:
+            parse(text)
+        except ValueError:  # binascii.Error is one too
+            return False
+        return True
+
+    return check
 
 
-def _is_ipv4(text: str) -> bool:
-    try:
-        ipaddress.IPv4Address(text)
-    except ValueError:
-        return False
-    return True
+def _cidr(text: str) -> object:
+    if "/" not in text:
+        raise ValueError(f"{text!r}: no prefix length")
+    return ipaddress.ip_network(text, strict=False)
 
 
-def _is_ipv6(text: str) -> bool:
-    try:
-        ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return True
+def _datetime(text: str) -> object:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _is_datetime(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_byte(text: str) -> bool:
-    try:
-        base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
-
-
-FORMATS = {
-    "ipv4": _is_ipv4,
-    "ipv6": _is_ipv6,
-    "cidr": _is_cidr,
-    "date-time": _is_datetime,
-    "datetime": _is_datetime,
-    "uuid": _is_uuid,
-    "byte": _is_byte,
+FORMATS: dict[str, Callable[[str], bool]] = {
+    "ipv4": _parses(ipaddress.IPv4Address),
+    "ipv6": _parses(ipaddress.IPv6Address),
+    "cidr": _parses(_cidr),
+    "date-time": _parses(_datetime),
+    "datetime": _parses(_datetime),
+    "uuid": _parses(uuid.UUID),
+    "byte": _parses(lambda text: base64.b64decode(text, validate=True)),
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
 import secrets
 import ssl
@@ -24,7 +23,7 @@ from frrnode.lab.apiserver.api import Api
 from frrnode.lab.apiserver.http import HttpKnobs, Routes
 from frrnode.lab.apiserver.kinds import Registry
 from frrnode.lab.apiserver.store import Store
-from frrnode.lab.apiserver.tls import CertificateAuthority
+from frrnode.tls import CertificateAuthority
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -218,10 +217,6 @@ class RunningDouble:
 
     def come_back(self, compact: bool = False) -> None:
         self.call(self.double.come_back(compact))
-
-    def outage_in_background(self, seconds: float, compact: bool = False) -> concurrent.futures.Future[None]:
-        """Start an outage and return at once (the future completes when the server is back)."""
-        return asyncio.run_coroutine_threadsafe(self.double.outage(seconds, compact), self.loop)
 
     def stop(self) -> None:
         try:

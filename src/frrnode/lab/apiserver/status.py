@@ -174,10 +174,6 @@ def duplicate(path: str, value: Any) -> FieldError:
     return FieldError(path, "Duplicate value", "FieldValueDuplicate", value)
 
 
-def forbidden(path: str, detail: str) -> FieldError:
-    return FieldError(path, "Forbidden", "FieldValueForbidden", detail=detail, show_value=False)
-
-
 def invalid(kind: str, group: str, name: str, errors: list[FieldError]) -> ApiError:
     """422: `<Kind>.<group> "<name>" is invalid: <error>` or `... is invalid: [<e1>, <e2>]`."""
     what = f"{kind}.{group}" if group else kind
