@@ -250,11 +250,12 @@ class RunningAgent:
         return self.wait_rejected(timeout, since)
 
 
-def lab_prefix(tag: str) -> str:
-    """A lab name unique to this test run and module (`tag` is 1-3 letters)."""
+def lab_prefix(tag: str, pid: int | None = None) -> str:
+    """A lab name unique to this test run (or to the run with process id `pid`) and module
+    (`tag` is 1-3 letters)."""
     import os
 
-    return f"{tag}{os.getpid() % 100000}"[:10]
+    return f"{tag}{(pid or os.getpid()) % 100000}"[:10]
 
 
 def lab_session(tag: str, routers: int = 2) -> Iterator[LabTopology]:
