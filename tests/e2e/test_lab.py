@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -269,7 +270,8 @@ def test_down_after_crash_leaves_nothing() -> None:
         topo = manage.up(prefix, routers=1)
         r1 = topo.router("r1")
         # simulate a crash: a daemon killed, pid files lost, a process left in a namespace,
-        # a half-created extra router (namespace + FRR dirs) from an interrupted `lab up`
+        # a half-created extra router (namespace + FRR dirs) from an interrupted `lab up`, a
+        # second node a test added (with its FRR running)
         pids = FrrInstance(r1.pathspace, r1.namespace).pids()
         os.kill(pids["bgpd"], signal.SIGKILL)
         for f in Path(f"/var/run/frr/{topo.node.pathspace}").glob("*.pid"):
@@ -277,6 +279,9 @@ def test_down_after_crash_leaves_nothing() -> None:
         stray = subprocess.Popen(["ip", "netns", "exec", r1.namespace, "sleep", "300"])
         subprocess.run(["ip", "netns", "add", f"{prefix}-r7"], check=True)
         os.makedirs(f"/etc/frr/{prefix}-r8", exist_ok=True)
+        second = replace(topo.node, name="node2", namespace=f"{prefix}-node2", pathspace=f"{prefix}-node2")
+        manage.add_namespace(topo, replace(second, interfaces=()))
+        FrrInstance(second.pathspace, second.namespace).start("")
         wait_for(lambda: stray is not None and stray.pid in ns_pids(r1.namespace), what="stray process in r1")
         assert ns_processes(prefix + "-")  # the node's daemons still run without pid files
 
