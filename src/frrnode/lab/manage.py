@@ -77,13 +77,6 @@ def lab_pathspaces(prefix: str) -> list[str]:
     return sorted(found)
 
 
-def find_labs() -> list[str]:
-    """Prefixes of the labs that currently have a node namespace."""
-    return sorted(
-        n[: -len("-node")] for n in list_namespaces() if n.endswith("-node") and not n.startswith("lab-")
-    )
-
-
 def check_prerequisites() -> None:
     """Fail loudly (LabError) when the lab cannot work here: not root, or FRR missing."""
     problems = []
@@ -159,8 +152,9 @@ def router_config(topology: LabTopology, router: LabRouter) -> str:
 
 
 # -- up / down --------------------------------------------------------------------------------
-def _probe_vrf(netns: str) -> bool:
-    """Can this kernel create a VRF device? (CONFIG_NET_VRF is not set on some kernels.)"""
+def vrf_supported(netns: str) -> bool:
+    """Can this kernel create a VRF device? (CONFIG_NET_VRF is not set on some kernels; probed
+    in `netns`, e.g. a lab's bridge namespace.)"""
     proc = _ip("-n", netns, "link", "add", "vrfprobe", "type", "vrf", "table", "4242", check=False)
     if proc.returncode == 0:
         _ip("-n", netns, "link", "del", "vrfprobe", check=False)
@@ -232,7 +226,7 @@ def up(
         # Probe VRF support in the bridge namespace before building the topology.
         probe_topo = LabTopology.build(prefix, routers)
         _ip("netns", "add", probe_topo.bridge_namespace)
-        vrf_ok = _probe_vrf(probe_topo.bridge_namespace)
+        vrf_ok = vrf_supported(probe_topo.bridge_namespace)
         _ip("netns", "del", probe_topo.bridge_namespace)
         if vrf and not vrf_ok:
             raise LabError("this kernel cannot create VRF devices (CONFIG_NET_VRF): no lab with VRF red")
@@ -279,11 +273,6 @@ def down(prefix: str = DEFAULT_PREFIX) -> list[str]:
         _ip("netns", "del", ns, check=False)
         removed.append(f"netns:{ns}")
     return removed
-
-
-def vrf_supported(netns: str) -> bool:
-    """Can this kernel create VRF devices? (Probed in `netns`, e.g. a lab's bridge namespace.)"""
-    return _probe_vrf(netns)
 
 
 # -- links ------------------------------------------------------------------------------------

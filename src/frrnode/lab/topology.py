@@ -51,7 +51,7 @@ def check_prefix(prefix: str) -> str:
             f"invalid lab name {prefix!r}: use 1-10 lowercase letters/digits, starting with a letter"
         )
     if prefix == "lab":
-        raise ValueError("lab name 'lab' is reserved (lab-* namespaces belong to /work/shared/lab/lab.sh)")
+        raise ValueError("lab name 'lab' is reserved (lab-* namespaces belong to shared/lab/lab.sh)")
     return prefix
 
 
