@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_harness import lab_prefix
-from lab_helpers import bgp_peers, bgp_table, established, kernel_routes, ns_processes, wait_for
+from agent_harness import bgp_table, lab_prefix
+from lab_helpers import bgp_peers, established, kernel_routes, ns_processes, wait_for
 
 from frrnode.frr.instance import FrrInstance
 from frrnode.frr.reload import ReloadApplier
