@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from lab_helpers import require_lab_prerequisites
 
 from frrnode.agent.runner import Agent
 from frrnode.agent.state import AgentState
@@ -250,21 +251,24 @@ class RunningAgent:
         return self.wait_rejected(timeout, since)
 
 
-def lab_prefix(tag: str) -> str:
-    """A lab name unique to this test run and module (`tag` is 1-3 letters)."""
+def lab_prefix(tag: str, pid: int | None = None) -> str:
+    """A lab name unique to this test run (or to the run with process id `pid`) and module
+    (`tag` is 1-3 letters)."""
     import os
 
-    return f"{tag}{os.getpid() % 100000}"[:10]
+    return f"{tag}{(pid or os.getpid()) % 100000}"[:10]
 
 
-def lab_session(tag: str, routers: int = 2) -> Iterator[LabTopology]:
-    """Body of a module-scoped lab fixture: a fresh lab, always removed (also on failure)."""
+def lab_session(tag: str, routers: int = 2, vrf: bool | None = None) -> Iterator[LabTopology]:
+    """Body of a module-scoped lab fixture: a fresh lab, always removed (also on failure);
+    `vrf` as `manage.up` takes it. Missing root/FRR fails loudly instead of skipping."""
     from frrnode.lab import manage
 
+    require_lab_prerequisites()
     prefix = lab_prefix(tag)
     manage.down(prefix)  # leftovers of a crashed run with the same pid
     try:
-        yield manage.up(prefix, routers=routers)
+        yield manage.up(prefix, routers=routers, vrf=vrf)
     finally:
         manage.down(prefix)
 

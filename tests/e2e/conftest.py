@@ -1,37 +1,26 @@
 """Fixtures for end-to-end tests on a lab of network namespaces with real FRR routers.
 
-`lab` is a module-scoped lab (`t<pid%100000>`, so concurrent runs do not meet) with a node
-whose FRR starts empty, routers r1, r2 and the segment-B router rv; it is always torn down,
-also when a test fails. `fresh_node` restarts the node's FRR with an empty configuration for
-tests that need a clean node. Missing root/FRR fails loudly instead of skipping.
+`lab` is a module-scoped lab (`t<pid%100000>`, so concurrent runs do not meet; the body of
+every lab fixture, `agent_harness.lab_session`) with a node whose FRR starts empty, routers r1,
+r2 and the segment-B router rv; it is always torn down, also when a test fails (or the run is
+stopped by SIGTERM: tests/conftest.py). `fresh_node` restarts the node's FRR with an empty
+configuration for tests that need a clean node. Missing root/FRR fails loudly, never skips.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from lab_helpers import require_lab_prerequisites, wait_for
+from agent_harness import lab_session
 
 from frrnode.frr.instance import FrrInstance
-from frrnode.lab import manage
 from frrnode.lab.topology import LabTopology
-
-
-def lab_prefix(suffix: str = "") -> str:
-    return f"t{os.getpid() % 100000}{suffix}"
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[LabTopology]:
-    require_lab_prerequisites()
-    prefix = lab_prefix()
-    manage.down(prefix)  # leftovers of a crashed run that had the same pid
-    try:
-        yield manage.up(prefix, routers=2)
-    finally:
-        manage.down(prefix)
+    yield from lab_session("t")
 
 
 @pytest.fixture()
@@ -42,9 +31,3 @@ def fresh_node(lab: LabTopology) -> LabTopology:
     inst.stop()
     inst.start("")
     return lab
-
-
-@pytest.fixture()
-def wait() -> Callable[..., object]:
-    """`wait(check, timeout=30, what="...")`: poll until truthy (see lab_helpers.wait_for)."""
-    return wait_for

@@ -1,7 +1,8 @@
 """Helpers for end-to-end tests on a lab (helper "lab"): polling and reading lab state.
 
 Import them in e2e tests (`from lab_helpers import wait_for, kernel_routes, bgp_peers`);
-the `lab` fixture itself lives in conftest.py.
+the `lab` fixture itself lives in conftest.py, the body of every lab fixture (`lab_session`)
+and the agent's helpers (`bgp_table`, ...) in agent_harness.py.
 """
 
 from __future__ import annotations
@@ -88,13 +89,6 @@ def kernel_routes(router: LabRouter, family: int = 4, table: str | None = None) 
 def router_vtysh(router: LabRouter) -> Vtysh:
     """vtysh of a lab router's FRR (works from the root namespace: sockets are path-based)."""
     return Vtysh(router.pathspace, timeout=30)
-
-
-def bgp_table(router: LabRouter, family: str = "ipv4") -> dict[str, Any]:
-    """`show bgp <family> unicast json` routes of a router: prefix -> paths."""
-    data = router_vtysh(router).json(f"show bgp {family} unicast json")
-    routes: dict[str, Any] = data.get("routes", {})
-    return routes
 
 
 def ns_processes(namespace_prefix: str) -> list[str]:

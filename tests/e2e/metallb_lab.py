@@ -3,7 +3,7 @@
 The lab has one node; ETP Local needs two. `add_node` creates `<prefix>-node<N>` on segment A
 (address 172.30.0.<100+N>, so .102 for the second node), starts its FRR empty, and
 `router_text` makes the external routers peer with it. Everything is removed by `remove_node`
-(also after a failure: use `extra_node`).
+(also after a failure: use `extra_node`), and by `manage.down` after a crash.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ import mlb_helpers
 __all__ = ["mlb_helpers"]
 
 
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30, check=True)
-
-
 def node_spec(topo: LabTopology, index: int) -> LabRouter:
     host = 100 + index
     name = f"{topo.prefix}-node{index}"
@@ -54,28 +50,8 @@ def remove_node(node: LabRouter) -> None:
 def add_node(topo: LabTopology, index: int = 2) -> LabRouter:
     node = node_spec(topo, index)
     remove_node(node)  # leftovers of a crashed run with the same pid
-    itf = node.interfaces[0]
     try:
-        _ip("netns", "add", node.namespace)
-        _ip("-n", node.namespace, "link", "set", "lo", "up")
-        _ip(
-            "link",
-            "add",
-            itf.name,
-            "netns",
-            node.namespace,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            itf.bridge_port,
-            "netns",
-            topo.bridge_namespace,
-        )
-        _ip("-n", topo.bridge_namespace, "link", "set", itf.bridge_port, "master", "bra", "up")
-        _ip("-n", node.namespace, "addr", "add", itf.ipv4, "dev", itf.name)
-        _ip("-n", node.namespace, "addr", "add", itf.ipv6, "dev", itf.name, "nodad")
-        _ip("-n", node.namespace, "link", "set", itf.name, "up")
+        manage.add_namespace(topo, node)
         FrrInstance(node.pathspace, node.namespace).start("")
     except BaseException:
         remove_node(node)

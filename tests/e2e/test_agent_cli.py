@@ -18,28 +18,25 @@ from pathlib import Path
 
 import pytest
 import yaml
-from agent_harness import bgp_table, kernel_routes, lab_session, wait_until
+from agent_harness import bgp_table, frrconfig, kernel_routes, lab_session, wait_until
 
 from frrnode.lab.topology import LabTopology
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FRRNODE = [sys.executable, "-m", "frrnode"]
 
-INVALID = """\
-apiVersion: frrk8s.metallb.io/v1beta1
-kind: FRRConfiguration
-metadata:
-  name: broken
-  namespace: frr-k8s-system
-spec:
-  bgp:
-    routers:
-    - asn: 64512
-      neighbors:
-      - address: 172.30.0.2
-        asn: 64513
-        toRecieve: {}
-"""
+INVALID = frrconfig(
+    "broken",
+    """
+    bgp:
+      routers:
+      - asn: 64512
+        neighbors:
+        - address: 172.30.0.2
+          asn: 64513
+          toRecieve: {}
+    """,
+)
 
 
 def free_port() -> int:

@@ -7,12 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import lab_prefix
-from lab_helpers import bgp_peers, bgp_table, established, kernel_routes, ns_processes, wait_for
+from agent_harness import bgp_table, lab_prefix
+from lab_helpers import bgp_peers, established, kernel_routes, ns_processes, wait_for
 
 from frrnode.frr.instance import FrrInstance
 from frrnode.frr.reload import ReloadApplier
@@ -243,7 +244,7 @@ def test_fresh_node_is_empty(fresh_node: LabTopology) -> None:
 
 
 def test_two_labs_coexist(lab: LabTopology) -> None:
-    other = lab_prefix("b")
+    other = lab_prefix("tb")
     manage.down(other)
     try:
         out = frrnode("lab", "up", "--routers", "1", "--name", other).stdout
@@ -262,14 +263,15 @@ def test_two_labs_coexist(lab: LabTopology) -> None:
 
 
 def test_down_after_crash_leaves_nothing() -> None:
-    prefix = lab_prefix("c")
+    prefix = lab_prefix("tc")
     manage.down(prefix)
     stray: subprocess.Popen[bytes] | None = None
     try:
         topo = manage.up(prefix, routers=1)
         r1 = topo.router("r1")
         # simulate a crash: a daemon killed, pid files lost, a process left in a namespace,
-        # a half-created extra router (namespace + FRR dirs) from an interrupted `lab up`
+        # a half-created extra router (namespace + FRR dirs) from an interrupted `lab up`, a
+        # second node a test added (with its FRR running)
         pids = FrrInstance(r1.pathspace, r1.namespace).pids()
         os.kill(pids["bgpd"], signal.SIGKILL)
         for f in Path(f"/var/run/frr/{topo.node.pathspace}").glob("*.pid"):
@@ -277,9 +279,10 @@ def test_down_after_crash_leaves_nothing() -> None:
         stray = subprocess.Popen(["ip", "netns", "exec", r1.namespace, "sleep", "300"])
         subprocess.run(["ip", "netns", "add", f"{prefix}-r7"], check=True)
         os.makedirs(f"/etc/frr/{prefix}-r8", exist_ok=True)
-        wait_for(
-            lambda: stray is not None and ns_has_pid(r1.namespace, stray.pid), what="stray process in r1"
-        )
+        second = replace(topo.node, name="node2", namespace=f"{prefix}-node2", pathspace=f"{prefix}-node2")
+        manage.add_namespace(topo, replace(second, interfaces=()))
+        FrrInstance(second.pathspace, second.namespace).start("")
+        wait_for(lambda: stray is not None and stray.pid in ns_pids(r1.namespace), what="stray process in r1")
         assert ns_processes(prefix + "-")  # the node's daemons still run without pid files
 
         out = frrnode("lab", "down", "--name", prefix).stdout  # a new process: no in-memory state
@@ -292,8 +295,61 @@ def test_down_after_crash_leaves_nothing() -> None:
         manage.down(prefix)
 
 
-def ns_has_pid(namespace: str, pid: int) -> bool:
-    out = subprocess.run(
-        ["ip", "netns", "pids", namespace], capture_output=True, text=True, check=True
-    ).stdout
-    return str(pid) in out.split()
+MIDWAY = """\
+import time
+from pathlib import Path
+
+import pytest
+from agent_harness import lab_session
+
+from frrnode.lab.hosts import present
+from frrnode.lab.topology import LabHost
+from frrnode.lab.traffic import EchoServer
+
+
+@pytest.fixture(scope="module")
+def lab():
+    yield from lab_session("tm", routers=1)
+
+
+def test_midway(lab):
+    host = LabHost.behind(lab, "r1", ["10.100.0.0/24"])
+    with present(lab, host), EchoServer(host.namespace, host.name):
+        Path({started!r}).write_text(lab.prefix)
+        time.sleep(300)
+"""
+
+
+def test_a_run_stopped_by_sigterm_midway_still_removes_its_lab(tmp_path: Path) -> None:
+    """A run ended by SIGTERM (a CI timeout, `kill`) in the middle of a test tears down as on
+    Ctrl-C (tests/conftest.py): the host, its echo server and the lab are gone afterwards."""
+    started = tmp_path / "started"
+    (tmp_path / "test_midway.py").write_text(MIDWAY.format(started=str(started)))
+    tests = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), str(tests / "e2e")])}
+    # `-p conftest`: the suite's own tests/conftest.py, as every run of the suite loads it.
+    cmd = [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-q", str(tmp_path)]
+    child = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    prefix = lab_prefix("tm", pid=child.pid)
+    try:
+        wait_for(lambda: started.exists() or child.poll() is not None, timeout=120, what="the lab and host")
+        assert started.exists(), child.communicate()[0].decode()
+        assert started.read_text() == prefix
+        echo = ns_pids(f"{prefix}-hr1")
+        assert echo, "the echo server runs in the host's namespace"
+        child.send_signal(signal.SIGTERM)
+        out = child.communicate(timeout=120)[0].decode()
+        nothing_left(prefix)
+        assert not [pid for pid in echo if Path(f"/proc/{pid}").exists()], "the echo server still runs"
+        assert "KeyboardInterrupt" in out and "error" not in out, out  # teardown itself went well
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        manage.down(prefix)
+
+
+def ns_pids(namespace: str) -> list[int]:
+    cmd = ["ip", "netns", "pids", namespace]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return [int(p) for p in out.split()]

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 import yaml
-from agent_harness import RunningAgent, agent_session, lab_session
-from lab_helpers import bgp_peers, bgp_table, kernel_routes, router_vtysh, wait_for
+from agent_harness import RunningAgent, agent_session, bgp_table, lab_session
+from lab_helpers import bgp_peers, kernel_routes, router_vtysh, wait_for
 from metallb_lab import manifests, mlb_helpers, restart_router, router_text
 
 from frrnode.frr.instance import FrrInstance

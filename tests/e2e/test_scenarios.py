@@ -17,24 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agent_harness import RunningAgent, agent_session, lab_prefix, lab_session
+from agent_harness import RunningAgent, agent_session, lab_session
 
 from frrnode.lab import manage, scenarios
+from frrnode.lab.scenario_manifests import R1, R2, RV
 from frrnode.lab.topology import LabTopology
 
 pytestmark = pytest.mark.lab
 
-R1, R2, RV = "172.30.0.2", "172.30.0.3", "172.31.0.2"
-
 
 @pytest.fixture(scope="module")
 def topo() -> Iterator[LabTopology]:
-    prefix = lab_prefix("sc")
-    manage.down(prefix)  # leftovers of a crashed run with the same pid
-    try:
-        yield manage.up(prefix, routers=2, vrf=False)
-    finally:
-        manage.down(prefix)
+    yield from lab_session("sc", vrf=False)
 
 
 @pytest.fixture(scope="module")

@@ -73,6 +73,9 @@ def test_is_lab_namespace() -> None:
     # hosts behind routers belong to the lab too (so `down` removes them after a crash)
     assert is_lab_namespace("t1", "t1-hr1") and is_lab_namespace("t1", "t1-hrv")
     assert not is_lab_namespace("t1", "t1-hnode") and not is_lab_namespace("t1", "t1-h")
+    # so do further nodes a test adds beside the lab's own (tests/e2e/metallb_lab.py)
+    assert is_lab_namespace("t1", "t1-node2") and is_lab_namespace("t1", "t1-node12")
+    assert not is_lab_namespace("t1", "t1-node0") and not is_lab_namespace("t1", "t1-nodex")
 
 
 def test_host_behind_a_router() -> None:

@@ -139,8 +139,9 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
         "   10.100.0.0/24 from r1 passed its toReceive filter;\n"
         "   10.100.1.0/24 (also announced by r1) did not; everything from r2 is accepted (mode: all)."
     )
-    out(f"\n== BGP sessions of the node (vtysh -N {topo.node.pathspace} -c 'show bgp summary')")
-    out(_sh("vtysh", "-N", topo.node.pathspace, "-c", "show bgp ipv4 unicast summary").rstrip())
+    summary = "show bgp ipv4 unicast summary"  # the heading names the command that ran
+    out(f"\n== BGP sessions of the node (vtysh -N {topo.node.pathspace} -c '{summary}')")
+    out(_sh("vtysh", "-N", topo.node.pathspace, "-c", summary).rstrip())
     out(metallb_summary(paths.status_dir))
     for r in (r1, r2):
         out(f"\n== What {r.name} (AS {r.asn}) learned from the node")

@@ -30,9 +30,14 @@ def _announce(router: LabRouter, prefixes: Sequence[str], withdraw: bool = False
         raise LabError(f"{router.name}: cannot {no}announce {what}: {proc.stdout}{proc.stderr}")
 
 
-def add(topo: LabTopology, host: LabHost, announce: bool = True) -> LabHost:
-    """Create `host` behind its router; with `announce`, the router also announces those of the
-    host's prefixes it does not announce already (withdrawn again by `remove`)."""
+def _to_announce(router: LabRouter, host: LabHost) -> list[str]:
+    """The host's prefixes its router does not announce by itself (`add` has it announce them)."""
+    return [p for p in host.prefixes if p not in router.prefixes]
+
+
+def add(topo: LabTopology, host: LabHost) -> LabHost:
+    """Create `host` behind its router, which also announces those of the host's prefixes it
+    does not announce already (withdrawn again by `remove`)."""
     router = topo.router(host.router)
     try:
         _ip("netns", "add", host.namespace)
@@ -47,20 +52,19 @@ def add(topo: LabTopology, host: LabHost, announce: bool = True) -> LabHost:
         _ip("-n", router.namespace, "link", "set", HOST_LINK, "up")
         _ip("-n", host.namespace, "link", "set", "eth0", "up")
         _ip("-n", host.namespace, "route", "add", "default", "via", host.gateway)
-        if announce:
-            _announce(router, [p for p in host.prefixes if p not in router.prefixes])
+        _announce(router, _to_announce(router, host))
     except BaseException:
-        remove(topo, host, withdraw=announce)
+        remove(topo, host)
         raise
     return host
 
 
-def remove(topo: LabTopology, host: LabHost, withdraw: bool = True) -> None:
-    """Remove `host` (processes in it, its namespace, hence the link); idempotent."""
+def remove(topo: LabTopology, host: LabHost) -> None:
+    """Remove `host` (processes in it, its namespace, hence the link) and withdraw what `add`
+    announced for it; idempotent."""
     router = topo.router(host.router)
-    if withdraw:
-        with contextlib.suppress(LabError):
-            _announce(router, [p for p in host.prefixes if p not in router.prefixes], withdraw=True)
+    with contextlib.suppress(LabError):
+        _announce(router, _to_announce(router, host), withdraw=True)
     if host.namespace in list_namespaces():
         _kill_namespace_processes(host.namespace)
         # The link first: a deleted namespace's veth goes away asynchronously, and the next host

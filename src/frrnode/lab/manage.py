@@ -1,9 +1,10 @@
 """Bring a lab up, tear it down, report on it, run commands in it.
 
 Everything is derived from the lab prefix: the namespaces (`<prefix>-node`, `-r1`.., `-rv`,
-`-br`), the FRR pathspaces (same names) and their directories. So `down()` cleans up after a
-crashed `up()` or test, and several labs with different prefixes coexist (their addresses are
-the same, but live in different namespaces).
+`-br`, the hosts `-hr1`.. and the extra nodes `-node2`.. tests add), the FRR pathspaces (same
+names) and their directories. So `down()` cleans up after a crashed `up()` or test, and several
+labs with different prefixes coexist (their addresses are the same, but live in different
+namespaces).
 
 Network safety: all addresses live inside the lab's own namespaces; nothing is created in the
 root namespace (veths are created directly in their target namespaces).
@@ -74,13 +75,6 @@ def lab_pathspaces(prefix: str) -> list[str]:
         with contextlib.suppress(OSError):
             found.update(p.name for p in root.iterdir() if p.is_dir() and is_lab_namespace(prefix, p.name))
     return sorted(found)
-
-
-def find_labs() -> list[str]:
-    """Prefixes of the labs that currently have a node namespace."""
-    return sorted(
-        n[: -len("-node")] for n in list_namespaces() if n.endswith("-node") and not n.startswith("lab-")
-    )
 
 
 def check_prerequisites() -> None:
@@ -158,8 +152,9 @@ def router_config(topology: LabTopology, router: LabRouter) -> str:
 
 
 # -- up / down --------------------------------------------------------------------------------
-def _probe_vrf(netns: str) -> bool:
-    """Can this kernel create a VRF device? (CONFIG_NET_VRF is not set on some kernels.)"""
+def vrf_supported(netns: str) -> bool:
+    """Can this kernel create a VRF device? (CONFIG_NET_VRF is not set on some kernels; probed
+    in `netns`, e.g. a lab's bridge namespace.)"""
     proc = _ip("-n", netns, "link", "add", "vrfprobe", "type", "vrf", "table", "4242", check=False)
     if proc.returncode == 0:
         _ip("-n", netns, "link", "del", "vrfprobe", check=False)
@@ -175,41 +170,37 @@ def _create_namespaces(topo: LabTopology) -> None:
         _ip("-n", br, "link", "add", seg.bridge, "type", "bridge")
         _ip("-n", br, "link", "set", seg.bridge, "up")
     for r in topo.routers:
-        ns = r.namespace
-        _ip("netns", "add", ns)
-        _ip("-n", ns, "link", "set", "lo", "up")
-        # No DAD delay for addresses and link-locals (BGP next hops); routers forward, the node
-        # keeps the kernel default (the agent must not change it; tests check that).
-        _write_sysctl(ns, "net/ipv6/conf/all/accept_dad", "0")
-        _write_sysctl(ns, "net/ipv6/conf/default/accept_dad", "0")
-        if r.role == "router":
-            _write_sysctl(ns, "net/ipv4/ip_forward", "1")
-            _write_sysctl(ns, "net/ipv6/conf/all/forwarding", "1")
-        for itf in r.interfaces:
-            seg = topo.segment(itf.segment)
-            _ip(
-                "link",
-                "add",
-                itf.name,
-                "netns",
-                ns,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                itf.bridge_port,
-                "netns",
-                br,
-            )
-            _ip("-n", br, "link", "set", itf.bridge_port, "master", seg.bridge, "up")
-            if itf.vrf:
-                if "vrf" not in _ip("-n", ns, "-d", "link", "show", itf.vrf, check=False).stdout:
-                    _ip("-n", ns, "link", "add", itf.vrf, "type", "vrf", "table", str(topo.vrf_table))
-                    _ip("-n", ns, "link", "set", itf.vrf, "up")
-                _ip("-n", ns, "link", "set", itf.name, "master", itf.vrf)
-            _ip("-n", ns, "addr", "add", itf.ipv4, "dev", itf.name)
-            _ip("-n", ns, "addr", "add", itf.ipv6, "dev", itf.name, "nodad")
-            _ip("-n", ns, "link", "set", itf.name, "up")
+        add_namespace(topo, r)
+
+
+def add_namespace(topo: LabTopology, r: LabRouter) -> None:
+    """The namespace of router `r`, linked to the bridges of its segments, with its addresses
+    (and VRF devices); the lab's bridge namespace must exist. Also for a router that is not
+    in `topo.routers` (a second node a test adds: name it `<prefix>-node<N>` so `down` finds it)."""
+    br = topo.bridge_namespace
+    ns = r.namespace
+    _ip("netns", "add", ns)
+    _ip("-n", ns, "link", "set", "lo", "up")
+    # No DAD delay for addresses and link-locals (BGP next hops); routers forward, the node
+    # keeps the kernel default (the agent must not change it; tests check that).
+    _write_sysctl(ns, "net/ipv6/conf/all/accept_dad", "0")
+    _write_sysctl(ns, "net/ipv6/conf/default/accept_dad", "0")
+    if r.role == "router":
+        _write_sysctl(ns, "net/ipv4/ip_forward", "1")
+        _write_sysctl(ns, "net/ipv6/conf/all/forwarding", "1")
+    for itf in r.interfaces:
+        seg = topo.segment(itf.segment)
+        _ip("link", "add", itf.name, "netns", ns, "type", "veth",
+            "peer", "name", itf.bridge_port, "netns", br)  # fmt: skip
+        _ip("-n", br, "link", "set", itf.bridge_port, "master", seg.bridge, "up")
+        if itf.vrf:
+            if "vrf" not in _ip("-n", ns, "-d", "link", "show", itf.vrf, check=False).stdout:
+                _ip("-n", ns, "link", "add", itf.vrf, "type", "vrf", "table", str(topo.vrf_table))
+                _ip("-n", ns, "link", "set", itf.vrf, "up")
+            _ip("-n", ns, "link", "set", itf.name, "master", itf.vrf)
+        _ip("-n", ns, "addr", "add", itf.ipv4, "dev", itf.name)
+        _ip("-n", ns, "addr", "add", itf.ipv6, "dev", itf.name, "nodad")
+        _ip("-n", ns, "link", "set", itf.name, "up")
 
 
 def up(
@@ -235,7 +226,7 @@ def up(
         # Probe VRF support in the bridge namespace before building the topology.
         probe_topo = LabTopology.build(prefix, routers)
         _ip("netns", "add", probe_topo.bridge_namespace)
-        vrf_ok = _probe_vrf(probe_topo.bridge_namespace)
+        vrf_ok = vrf_supported(probe_topo.bridge_namespace)
         _ip("netns", "del", probe_topo.bridge_namespace)
         if vrf and not vrf_ok:
             raise LabError("this kernel cannot create VRF devices (CONFIG_NET_VRF): no lab with VRF red")
@@ -282,11 +273,6 @@ def down(prefix: str = DEFAULT_PREFIX) -> list[str]:
         _ip("netns", "del", ns, check=False)
         removed.append(f"netns:{ns}")
     return removed
-
-
-def vrf_supported(netns: str) -> bool:
-    """Can this kernel create VRF devices? (Probed in `netns`, e.g. a lab's bridge namespace.)"""
-    return _probe_vrf(netns)
 
 
 # -- links ------------------------------------------------------------------------------------

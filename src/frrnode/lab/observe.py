@@ -7,14 +7,13 @@ Small readers shared by the situations (scenarios.py) and their tests: each retu
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from frrnode.frr.vtysh import Vtysh
-from frrnode.lab.manage import LabError
+from frrnode.lab.manage import _ip
 from frrnode.lab.topology import LabRouter, LabTopology
 from frrnode.lab.traffic import Capture, Reply, probe
 
@@ -31,14 +30,6 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0, in
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} (last: {value!r})")
         time.sleep(interval)
-
-
-def ip(netns: str, *args: str) -> str:
-    """`ip -n netns ARGS`; its output (LabError when it fails)."""
-    proc = subprocess.run(["ip", "-n", netns, *args], capture_output=True, text=True, timeout=30, check=False)
-    if proc.returncode != 0:
-        raise LabError(f"ip -n {netns} {' '.join(args)}: {proc.stderr.strip()}")
-    return proc.stdout
 
 
 # -- kernel routes and probe trips -----------------------------------------------------------
@@ -59,7 +50,7 @@ class Route:
 
 def kernel_route(netns: str, prefix: str, vrf: str | None = None) -> Route | None:
     """The route for exactly `prefix` in the main table (or in `vrf`'s), None if there is none."""
-    out = ip(netns, "-j", "route", "show", prefix, *(("vrf", vrf) if vrf else ()))
+    out = _ip("-n", netns, "-j", "route", "show", prefix, *(("vrf", vrf) if vrf else ())).stdout
     for r in json.loads(out or "[]"):
         if r.get("dst") == prefix:
             hops = r.get("nexthops") or [r]

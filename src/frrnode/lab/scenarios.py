@@ -29,7 +29,6 @@ from frrnode.lab.observe import (
     accepted_from,
     bfd_up,
     devs,
-    ip,
     kernel_route,
     learned_from_node,
     neighbor,
@@ -63,7 +62,7 @@ def prepare_node(topo: LabTopology) -> None:
     filtering loose (2), the common distribution default, so that a request arriving on eth1
     from a network the node routes elsewhere is still accepted (see `asymmetric_return`)."""
     node = topo.node
-    ip(node.namespace, "route", "replace", "default", "via", topo.router(NODE_GATEWAY).ipv4)
+    manage._ip("-n", node.namespace, "route", "replace", "default", "via", topo.router(NODE_GATEWAY).ipv4)
     set_rp_filter(topo, 2)
 
 

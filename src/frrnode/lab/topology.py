@@ -35,7 +35,8 @@ BFD_PROFILE = "lab"
 timers, since each side transmits no faster than the other side's receive interval."""
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
-_ROUTER_RE = re.compile(r"^(node|rv|r[1-9][0-9]*)$")
+_ROUTER_RE = re.compile(r"^(node([1-9][0-9]*)?|rv|r[1-9][0-9]*)$")
+"""The lab's own routers, and further nodes (`node2`, ...) that tests add beside them."""
 _HOST_RE = re.compile(r"^h(rv|r[1-9][0-9]*)$")
 HOST_FIRST = 10
 """Hosts take addresses .10, .11, ... of each of their prefixes; the router takes .1."""
@@ -50,7 +51,7 @@ def check_prefix(prefix: str) -> str:
             f"invalid lab name {prefix!r}: use 1-10 lowercase letters/digits, starting with a letter"
         )
     if prefix == "lab":
-        raise ValueError("lab name 'lab' is reserved (lab-* namespaces belong to /work/shared/lab/lab.sh)")
+        raise ValueError("lab name 'lab' is reserved (lab-* namespaces belong to shared/lab/lab.sh)")
     return prefix
 
 
