@@ -170,9 +170,7 @@ def run_size(nodes: int, updates: int, edits: int, frr: str, work: Path, kubectl
                 needle = f"10.100.0.0/16 le {24 + k % 8}"
                 t0 = time.perf_counter()
                 await patch_spec(client, name, edited(1, "a", k)["spec"])
-                await asyncio.to_thread(
-                    wait, lambda: needle in running_config(frr), 60, needle
-                )
+                await asyncio.to_thread(wait, lambda: needle in running_config(frr), 60, needle)
                 await client.close()
                 return time.perf_counter() - t0
 

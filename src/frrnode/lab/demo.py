@@ -131,9 +131,7 @@ def up(config_dir: Path, out: Callable[[str], None], metrics: str = "127.0.0.1:7
         out(paths.log_file.read_text()[-3000:])
         raise
 
-    out(
-        f"\n== The node's kernel routes learned over BGP (ip -n {topo.node.namespace} route show proto bgp)"
-    )
+    out(f"\n== The node's kernel routes learned over BGP (ip -n {topo.node.namespace} route show proto bgp)")
     out(_node_routes(topo).rstrip())
     out(
         "   10.100.0.0/24 from r1 passed its toReceive filter;\n"

@@ -154,9 +154,7 @@ def to_json(obj: dict[str, Any]) -> str:
 
 def to_object(obj: dict[str, Any]) -> FRRConfiguration:
     """The object as frrnode's FRRConfiguration (what the pipeline consumes)."""
-    return FRRConfiguration.model_validate(
-        {"apiVersion": GROUP_VERSION, "kind": "FRRConfiguration", **obj}
-    )
+    return FRRConfiguration.model_validate({"apiVersion": GROUP_VERSION, "kind": "FRRConfiguration", **obj})
 
 
 def manifest(obj: dict[str, Any]) -> dict[str, Any]:
