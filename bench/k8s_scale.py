@@ -279,7 +279,7 @@ def main() -> None:
         stack.callback(subprocess.run, ["ip", "netns", "del", name], check=False)
         frr = FrrInstance(name, name)
         frr.start("")
-        stack.callback(frr.stop)
+        stack.callback(frr.cleanup)  # stops the daemons, removes /etc/frr/<name> and /var/run/frr/<name>
         for nodes in (args.baseline_nodes, args.nodes):
             frr.stop()
             frr.start("")  # each run starts from an empty FRR
