@@ -272,11 +272,11 @@ def render(
         bool, typer.Option("--check", help="Also check the result with `vtysh --dryrun`.")
     ] = False,
 ) -> None:
-    """Print the FRR configuration that NODE would run for the manifests in PATHS (MetalLB's
-    objects included: its FRRConfiguration for NODE is merged like the agent does).
+    """Print the FRR configuration that NODE would run for the manifests in PATHS.
 
-    Reads PATHS as NODE's agent does: objects that do not concern NODE are not checked (use
-    `validate` for that).
+    MetalLB's objects are included: its FRRConfiguration for NODE is merged as the agent does.
+    PATHS are read as NODE's agent reads them: objects that do not concern NODE are not checked
+    (use `validate` for that).
     """
     text = desired_text(
         paths, node, node_label, hostname, always_block, log_level, namespace, no_ipv4, metallb_namespace

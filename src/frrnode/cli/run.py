@@ -209,10 +209,11 @@ def run(
         str, typer.Option("--metallb-namespace", help="MetalLB's namespace: its objects count only there.")
     ] = METALLB_NAMESPACE,
 ) -> None:
-    """Run the agent until SIGTERM/SIGINT: watch DIR (or the API), keep FRR on the merged config,
-    report status.
+    """Run the agent until SIGTERM/SIGINT: keep FRR on the merged config and report status.
 
-    SIGHUP re-reads DIR (relists the API) and checks FRR against it at once (merged and per daemon)."""
+    The agent watches DIR (or, with --kubernetes, the API). SIGHUP re-reads DIR (relists the
+    API) and checks FRR against it at once (merged and per daemon).
+    """
     setup_logging(log_level)
     if applier not in ("incremental", "reload"):
         raise typer.BadParameter("must be incremental or reload", param_hint="--applier")
