@@ -340,18 +340,22 @@ def test_zebra_or_bfdd_killed_and_restarted_like_watchfrr(
     topo: LabTopology, agent: RunningAgent, frr: FrrInstance, tmp_path: Path, daemon: str
 ) -> None:
     """zebra (prefix-lists, route-maps, kernel routes) or bfdd (BFD profiles) kill -9, then
-    restarted as watchfrr does (for zebra: all daemons) from /etc/frr/<ps>/frr.conf, which holds
-    version 1 (as frr-reload.py writes it) while version 2 (another filter, other BFD timers)
-    was applied since. The agent restores version 2 in every daemon; routes and BFD come back."""
+    restarted as watchfrr does (for zebra: all daemons) from /etc/frr/<ps>/frr.conf, made to
+    hold version 1 while FRR runs version 2 (another filter, other BFD timers). The agent
+    restores version 2 in every daemon; routes and BFD come back."""
     vtysh = Vtysh(topo.node.pathspace)
     agent.write("metallb.yaml", ADVERTISE)
     agent.apply("receive.yaml", receive("10.100.0.0/24"))
     settle(agent, topo, "10.100.0.0/24", "10.100.1.0/24")
-    (frr.config_dir / "frr.conf").write_text(vtysh.running_config())
+    version1 = vtysh.running_config()
     agent.write("metallb.yaml", advertise(bfd_interval=250))
     agent.apply("receive.yaml", receive("10.100.1.0/24"))
     settle(agent, topo, "10.100.1.0/24", "10.100.0.0/24")
     wait_bfd_up(topo, R1)
+    # The agent keeps frr.conf on what FRR runs (version 2); an older one (a restored volume,
+    # another writer) is what the repair must cope with.
+    assert "10.100.1.0/24" in (frr.config_dir / "frr.conf").read_text()
+    (frr.config_dir / "frr.conf").write_text(version1)
 
     repairs = agent.state.repairs["daemon_restart"]
     frr.kill_daemon(daemon)

@@ -27,7 +27,7 @@ from frrnode.frr.repair import Repairer, missing_lines, owners
 from frrnode.frr.samples import feature_node
 from frrnode.frr.tree import parse_config
 from frrnode.frr.vtysh import DEFAULT_DAEMONS
-from frrnode.model import NodeConfig
+from frrnode.model import Neighbor, NodeConfig, Receive, Selector
 
 pytestmark = pytest.mark.frr
 
@@ -139,3 +139,49 @@ def test_with_the_incremental_applier_prefix_lists_stay_in_bgpd_through_repairs(
         assert _plist_lines(frr) == counts
         after = reload.diff(reload.write(carry_over_host_lines(CONFIG, frr.vtysh.running_config())))
         assert sorted(after) == residual
+
+
+def _other_filter(node: NodeConfig) -> NodeConfig:
+    """`node` with another receive filter on its neighbors that have selectors (a version 2)."""
+    wider = Receive(selectors_v4=(Selector("203.0.113.0/24", le=30, ge=25), Selector("198.18.0.0/15")))
+
+    def edit(n: Neighbor) -> Neighbor:
+        return dataclasses.replace(n, receive=wider) if n.receive.selectors_v4 else n
+
+    routers = tuple(dataclasses.replace(r, neighbors=tuple(map(edit, r.neighbors))) for r in node.routers)
+    return dataclasses.replace(node, routers=routers)
+
+
+def test_a_daemon_booted_again_like_watchfrr_runs_what_the_deltas_applied(
+    frr: FrrInstance, tmp_path: Path
+) -> None:
+    """The incremental applier rewrites FRR's start-up file after each delta (frr-reload.py's
+    `write` does so after a reload): a bgpd that watchfrr starts again boots the latest
+    version, before any repair, instead of an empty or older one."""
+    frr.stop()
+    frr.start("")
+    startup = frr.config_dir / "frr.conf"
+    before = startup.stat()
+    version2 = render_config(_other_filter(_without_graceful_restart(feature_node())))
+    assert version2 != CONFIG
+    reload = ReloadApplier(frr.vtysh, tmp_path)
+    applier = IncrementalApplier(frr.vtysh, reload, startup_config=startup)
+    assert applier.apply(CONFIG).method == "incremental"  # the cold start
+    result = applier.apply(version2)
+    assert result.changed and result.method == "incremental", result
+    text = startup.read_text()
+    assert "198.18.0.0/15" in text and text == carry_over_host_lines(version2, frr.vtysh.running_config())
+    after = startup.stat()  # it holds the neighbors' passwords: FRR's mode and owner kept
+    assert (after.st_mode & 0o777, after.st_uid, after.st_gid) == (
+        before.st_mode & 0o777,
+        before.st_uid,
+        before.st_gid,
+    )
+    residual = sorted(reload.diff(reload.write(carry_over_host_lines(version2, frr.vtysh.running_config()))))
+
+    frr.kill_daemon("bgpd")
+    frr.restart_daemon("bgpd", boot=True)  # no applier, no repair from here on
+    vtysh = frr.vtysh  # prefix-lists went to bgpd alone (the cold start): bgpd must have them
+    assert missing_lines(vtysh.running_config(), vtysh.daemon_configs(), DEFAULT_DAEMONS, ("bgpd",)) == {}
+    now = reload.diff(reload.write(carry_over_host_lines(version2, frr.vtysh.running_config())))
+    assert sorted(now) == residual

@@ -24,7 +24,7 @@ from frrnode.api.loader import Resources
 from frrnode.cli import app
 from frrnode.cli.options import AlwaysBlockOpt, check_log_level, setup_logging
 from frrnode.cli.status import DEFAULT_STATUS_DIR
-from frrnode.frr.daemons import DaemonWatch, run_dir
+from frrnode.frr.daemons import DaemonWatch, run_dir, startup_config
 from frrnode.frr.incremental import IncrementalApplier
 from frrnode.frr.reload import Applier, ReloadApplier
 from frrnode.frr.repair import Repairer
@@ -91,7 +91,11 @@ def build_agent(
 
         metric_sources.append(metallb_families)
     fallback = ReloadApplier(vtysh, workdir)
-    applier: Applier = IncrementalApplier(vtysh, fallback) if applier_kind == "incremental" else fallback
+    applier: Applier = (
+        IncrementalApplier(vtysh, fallback, startup_config=startup_config(vtysh.pathspace))
+        if applier_kind == "incremental"
+        else fallback
+    )
     watch = DaemonWatch(run_dir(vtysh.pathspace), alive=vtysh.daemons) if watch_daemons else None
     reconciler = Reconciler(
         settings,

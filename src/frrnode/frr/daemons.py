@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from frrnode.frr.instance import FRR_RUN_ROOT, process_state
+from frrnode.frr.instance import FRR_CONF_ROOT, FRR_RUN_ROOT, process_state
 from frrnode.frr.vtysh import DEFAULT_DAEMONS
 
 
@@ -51,6 +51,11 @@ class DaemonEvents:
 def run_dir(pathspace: str | None) -> Path:
     """FRR's run directory (pid files, vty sockets) of an instance."""
     return FRR_RUN_ROOT / pathspace if pathspace else FRR_RUN_ROOT
+
+
+def startup_config(pathspace: str | None) -> Path:
+    """The frr.conf an instance's daemons boot from (`vtysh -b`, watchfrr's restarts)."""
+    return (FRR_CONF_ROOT / pathspace if pathspace else FRR_CONF_ROOT) / "frr.conf"
 
 
 def _start_ticks(pid: int) -> int | None:

@@ -26,7 +26,11 @@ the fallback, as its periodic check and configs with raw snippets do. A restarte
 the whole config fed as a cold start feeds an empty FRR (`push`: one delta from nothing,
 prefix-lists to bgpd alone), so there is one way of feeding a daemon that lost its config.
 
-After a delta, the neighbors whose policy changed get `clear bgp [vrf V] <peer> soft in|out`.
+After a delta, the neighbors whose policy changed get `clear bgp [vrf V] <peer> soft in|out`,
+and FRR's start-up file (`startup_config`, /etc/frr/<ps>/frr.conf) is rewritten with the config
+FRR now runs, as frr-reload.py's `write` does after a reload: a daemon that watchfrr (or a
+container restart) boots again reads it, and would otherwise boot the config of the last
+fallback apply, older than every delta sent since.
 
 Prefix-list lines go to bgpd alone (`vtysh -d bgpd`, chunks of `PLIST_CHUNK` lines) unless
 another daemon may use them (`filters_used_outside_bgp`): FRR 8.4 adds entries in time
@@ -44,6 +48,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from frrnode.errors import FrrError
+from frrnode.files import write_atomic
 from frrnode.frr.delta import Delta, UnsupportedChange, filters_used_outside_bgp, plan_delta
 from frrnode.frr.reload import Applier, ApplyResult, carry_over_host_lines
 from frrnode.frr.tree import Context, parse_config
@@ -66,9 +71,16 @@ class IncrementalApplier:
     method = METHOD
 
     def __init__(
-        self, vtysh: Vtysh, fallback: Applier, batch_timeout: float = 600.0, plists_to_bgpd_only: bool = True
+        self,
+        vtysh: Vtysh,
+        fallback: Applier,
+        batch_timeout: float = 600.0,
+        plists_to_bgpd_only: bool = True,
+        startup_config: Path | None = None,
     ) -> None:
         self.vtysh = vtysh
+        self.startup_config = startup_config
+        """FRR's start-up file, rewritten after each applied delta (None: left alone)."""
         self.fallback = fallback
         # The batch gets its own, longer timeout: adding neighbors with 1,000-entry prefix-lists
         # takes FRR 8.4 about a minute (quadratic lists), far beyond a show command's timeout.
@@ -141,8 +153,27 @@ class IncrementalApplier:
             return self._fallback(config, f"batch failed: {exc}", start, restore_on_error=True)
         self._applied, self._applied_text = new, prepared
         self._soft_clear(delta)
+        self._persist(prepared)
         output = batch + "".join(f"! then: {c}\n" for c in delta.clear_commands())
         return ApplyResult(True, self.method, time.monotonic() - start, output)
+
+    def _persist(self, text: str) -> None:
+        """Make the start-up file what FRR runs now (same mode and owner: it holds passwords).
+        A failure is logged, not raised: FRR runs the config; only a later daemon restart
+        would boot an older one, which the agent's daemon watch repairs."""
+        path = self.startup_config
+        if path is None:
+            return
+        try:
+            try:
+                st = path.stat()
+                mode, owner = st.st_mode & 0o777, (st.st_uid, st.st_gid)
+            except FileNotFoundError:
+                parent = path.parent.stat()
+                mode, owner = 0o640, (parent.st_uid, parent.st_gid)
+            write_atomic(path, text if text.endswith("\n") else text + "\n", mode, owner)
+        except OSError as exc:
+            log.warning("could not write FRR's start-up config %s: %s", path, exc)
 
     def _cold_start(self, config: str) -> bool:
         """If FRR runs nothing but host lines (a fresh or restarted FRR), take that as the
@@ -253,6 +284,7 @@ class IncrementalApplier:
         self._plists_elsewhere = self._other_daemons_hold_plists()
         prepared = self._prepare(config)
         self._applied, self._applied_text = parse_config(prepared), prepared
+        self._persist(prepared)  # frr-reload.py writes only when it changed something
         return ApplyResult(
             result.changed,
             f"{self.method}/{result.method}",
