@@ -1,6 +1,6 @@
 """Compatibility corpus, strongest form: FRR's running config is byte-identical for upstream's file and ours.
 
-For each `render` case of /work/shared/compat/cases, one FRR 8.4.4 instance (in a network
+For each `render` case of ../shared/compat/cases, one FRR 8.4.4 instance (in a network
 namespace this test creates, `rnd-<pid>-corpus`, always removed) is started with the file upstream
 renders for the input, then with our rendering (`UPSTREAM` options) of the same input through
 the real pipeline; `show running-config` must be identical. This also covers what the offline

@@ -1,6 +1,6 @@
 """A tiny FRR-in-namespaces lab for the status tests (helper "status").
 
-Follows /work/shared/lab/README.md: one bridge namespace, one namespace per FRR instance, daemons
+Follows ../shared/lab/README.md: one bridge namespace, one namespace per FRR instance, daemons
 started directly with `-N <ns>` (no watchfrr). Everything it creates carries the prefix given to
 `Netlab`, and `close()` removes it all (namespaces, pathspace dirs, our daemons by PID).
 """

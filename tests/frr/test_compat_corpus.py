@@ -1,6 +1,6 @@
 """Compatibility corpus: for every upstream case, our rendering loads into FRR like upstream's.
 
-For each case in /work/shared/compat/cases whose `expected.outcome` is `render`, the input
+For each case in ../shared/compat/cases whose `expected.outcome` is `render`, the input
 objects go through the real pipeline (`load_paths` -> `build_node_config` with the case's
 `agent` settings) and the renderer. FRR itself judges equivalence with the file upstream
 renders for that input (`expected.upstream_output_for_input`):

@@ -1,6 +1,6 @@
 """Start and stop one FRR instance (zebra, bgpd, staticd, bfdd) in a network namespace.
 
-Follows the measured recipe of /work/shared/lab (lab.sh): each daemon is started directly
+Follows the measured recipe of ../shared/lab (lab.sh): each daemon is started directly
 with `ip netns exec NS /usr/lib/frr/D -d -N PATHSPACE -F traditional -A 127.0.0.1 -P 0`, so
 no systemd or watchfrr is needed. `-N` moves every path to /etc/frr/PATHSPACE and
 /var/run/frr/PATHSPACE, which keeps instances apart. Everything is derived from the pathspace
