@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx2
 from lightkube import AsyncClient, KubeConfig
+from lightkube.config.kubeconfig import SERVICE_ACCOUNT
 from lightkube.core.exceptions import ApiError
 from lightkube.types import on_error_raise
 
@@ -26,10 +27,19 @@ class Gone(Exception):
 
 
 def make_client(
-    kubeconfig: Path | None = None, namespace: str | None = None, timeout: float = 10.0
+    kubeconfig: Path | None = None,
+    namespace: str | None = None,
+    timeout: float = 10.0,
+    service_account: str | Path = SERVICE_ACCOUNT,
 ) -> AsyncClient:
-    """A client from `kubeconfig`, else the in-cluster service account (then $KUBECONFIG, ~/.kube/config)."""
-    config = KubeConfig.from_file(kubeconfig) if kubeconfig is not None else KubeConfig.from_env()
+    """A client from `kubeconfig`, else the in-cluster service account (then $KUBECONFIG,
+    ~/.kube/config). In-cluster, the token is read from its file and read again on a 401:
+    kubelet rotates bound service-account tokens (about hourly), the agent runs for months."""
+    config = (
+        KubeConfig.from_file(kubeconfig)
+        if kubeconfig is not None
+        else KubeConfig.from_env(service_account=service_account)
+    )
     return AsyncClient(
         config, namespace=namespace, timeout=httpx2.Timeout(timeout), field_manager=FIELD_MANAGER, lazy=False
     )
