@@ -210,6 +210,68 @@ def test_ips_survive_a_controller_restart(world: dict[str, Any]) -> None:
     assert ingress(kubectl, "web") == ["192.0.2.10"]
 
 
+def configuration_state(kubectl: Kubectl, name: str) -> dict[str, Any]:
+    found = kubectl.run("get", "configurationstate", name, "-n", MLB, "-o", "yaml")
+    return (yaml.safe_load(found.stdout) or {}).get("status") or {} if found.returncode == 0 else {}
+
+
+def test_an_invalid_configuration_is_reported_in_configuration_state(world: dict[str, Any]) -> None:
+    """MetalLB's e2e (spec §7): a BGPPeer naming a missing BFDProfile makes each part's
+    ConfigurationState Invalid, with the object and field in `errorSummary`, while the last
+    good configuration stays in use; creating the profile makes them Valid again."""
+    kubectl = world["kubectl"]
+    for name in ("controller", "speaker-node-a"):
+        wait_until(lambda name=name: configuration_state(kubectl, name).get("result") == "Valid", 60, name)  # type: ignore[misc]
+    speaker = kubectl.get("configurationstate", "speaker-node-a", "-n", MLB)
+    assert speaker["metadata"]["labels"] == {
+        "metallb.io/component-type": "speaker",
+        "metallb.io/node-name": "node-a",
+    }
+    valid_since = speaker["status"]["conditions"][0]["lastTransitionTime"]
+    before = kubectl.get("frrconfiguration", "metallb-node-a", "-n", NAMESPACE)["spec"]
+
+    peer = {
+        "apiVersion": "metallb.io/v1beta2",
+        "kind": "BGPPeer",
+        "metadata": {"name": "r9", "namespace": MLB},
+        "spec": {"myASN": 64512, "peerASN": 64519, "peerAddress": "172.30.0.9", "bfdProfile": "slow"},
+    }
+    kubectl.apply(yaml.safe_dump(peer))
+    for name in ("controller", "speaker-node-a"):
+        wait_until(lambda name=name: configuration_state(kubectl, name).get("result") == "Invalid", 60, name)  # type: ignore[misc]
+        status = configuration_state(kubectl, name)
+        assert "BGPPeer/metallb-system/r9" in status["errorSummary"], status
+        assert "spec.bfdProfile" in status["errorSummary"] and "'slow' not found" in status["errorSummary"]
+        condition = status["conditions"][0]
+        assert (condition["type"], condition["status"], condition["reason"]) == (
+            "configReconcilerValid",
+            "False",
+            "ConfigurationError",
+        )
+    # The last good configuration is kept: MetalLB's object for the node did not change.
+    assert kubectl.get("frrconfiguration", "metallb-node-a", "-n", NAMESPACE)["spec"] == before
+    assert ingress(kubectl, "web") == ["192.0.2.10"]
+
+    profile = {
+        "apiVersion": "metallb.io/v1beta1",
+        "kind": "BFDProfile",
+        "metadata": {"name": "slow", "namespace": MLB},
+    }
+    kubectl.apply(yaml.safe_dump(profile))
+    for name in ("controller", "speaker-node-a"):
+        wait_until(lambda name=name: configuration_state(kubectl, name).get("result") == "Valid", 60, name)  # type: ignore[misc]
+    status = configuration_state(kubectl, "speaker-node-a")
+    assert status["errorSummary"] == "" or "errorSummary" not in status
+    assert status["conditions"][0]["lastTransitionTime"] >= valid_since
+    kubectl("delete", "bgppeer", "r9", "-n", MLB)
+    kubectl("delete", "bfdprofile", "slow", "-n", MLB)
+    wait_until(
+        lambda: kubectl.get("frrconfiguration", "metallb-node-a", "-n", NAMESPACE)["spec"] == before,
+        60,
+        "MetalLB's object back without r9",
+    )
+
+
 def test_a_deleted_service_is_withdrawn(world: dict[str, Any], lab: LabTopology) -> None:
     kubectl = world["kubectl"]
     kubectl("delete", "service", "web", "-n", "default")

@@ -340,11 +340,16 @@ def test_metallb_rbac_is_exactly_what_each_process_reads_and_writes(
 
     settings = MetalLBSettings()
     read = ("get", "list", "watch")
+    state = {
+        ("configurationstates", "get"),
+        ("configurationstates", "create"),
+        ("configurationstates/status", "update"),
+    }
     for account, world, writes in (
         (
             "controller",
             Controller(None, settings),  # type: ignore[arg-type]
-            {"": {("services", "patch"), ("services/status", "patch")}},
+            {"": {("services", "patch"), ("services/status", "patch")}, MLB: state},
         ),
         (
             "speaker",
@@ -355,6 +360,7 @@ def test_metallb_rbac_is_exactly_what_each_process_reads_and_writes(
                     ("servicebgpstatuses", "create"),
                     ("servicebgpstatuses", "delete"),
                     ("servicebgpstatuses/status", "update"),
+                    *state,
                 },
                 "frr-k8s-system": {("frrconfigurations", v) for v in ("get", "create", "update")},
             },

@@ -9,6 +9,9 @@ once every cache has synced and after each change (coalesced):
 - the speaker announces from its node: it writes the FRRConfiguration `metallb-<node>` (spec
   only, as MetalLB's reconciler) in the frr-k8s namespace, where frrnode's agent merges it,
   and one ServiceBGPStatus per Service it announces.
+Each part also keeps its ConfigurationState (`controller`, `speaker-<node>`, spec §6.2) on
+whether the last MetalLB configuration it read was valid, with every error in `errorSummary`
+(the last good configuration stays in use meanwhile).
 Writes happen only when something differs from what the API server has.
 """
 
@@ -16,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from lightkube import AsyncClient
@@ -26,7 +30,7 @@ from lightkube.types import PatchType
 
 from frrnode.agent.runner import Backoff
 from frrnode.api.loader import Resources
-from frrnode.errors import ConfigErrors
+from frrnode.errors import ConfigError, ConfigErrors
 from frrnode.kube import resources as r
 from frrnode.kube.cache import ObjectStore
 from frrnode.kube.client import ListWatch, delete_if_present
@@ -37,7 +41,7 @@ from frrnode.metallb.config import parse
 from frrnode.metallb.resources import MetalLBResources, Settings
 from frrnode.metallb.speaker import handles
 from frrnode.metallb.stage import MetalLBStage, StageState
-from frrnode.metallb.status import ERROR_ANNOTATION, bgp_status
+from frrnode.metallb.status import ERROR_ANNOTATION, bgp_status, configuration_state
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ BFDProfile = r.namespaced_kind("metallb.io", "v1beta1", "BFDProfile", "bfdprofil
 Community = r.namespaced_kind("metallb.io", "v1beta1", "Community", "communities")
 ServiceBGPStatus = r.namespaced_kind("metallb.io", "v1beta1", "ServiceBGPStatus", "servicebgpstatuses")
 ServiceBGPStatusStatus = r.status_subresource(ServiceBGPStatus)
+ConfigurationState = r.namespaced_kind("metallb.io", "v1beta1", "ConfigurationState", "configurationstates")
+ConfigurationStateStatus = r.status_subresource(ConfigurationState)
 ConfigMap = r.namespaced_kind("", "v1", "ConfigMap", "configmaps")
 Service = r.namespaced_kind("", "v1", "Service", "services")
 ServiceStatus = r.status_subresource(Service)
@@ -85,11 +91,16 @@ class _World:
 
     skipped: tuple[Any, ...] = ()
     """Kinds this part does not read (so its RBAC role need not grant them)."""
+    component = ""
+    """`controller` or `speaker`: which ConfigurationState this part keeps."""
+    node = ""
 
     def __init__(self, client: AsyncClient, settings: Settings, debounce: float = 0.2):
         self.client = client
         self.settings = settings
         self.debounce = debounce
+        self._state_written: dict[str, Any] | None = None
+        """The ConfigurationState status last written (or found) on the server."""
         self._changed = asyncio.Event()
         self.stores: dict[tuple[str, str], ObjectStore] = {}
         self.informers: list[Informer] = []
@@ -138,11 +149,12 @@ class _World:
                 if not self.synced:
                     continue
                 try:
-                    resources = self.resources()
-                except ConfigErrors as exc:
-                    log.error("MetalLB objects refused: %s", exc)
-                    continue
-                try:
+                    try:
+                        resources = self.resources()
+                    except ConfigErrors as exc:
+                        log.error("MetalLB objects refused: %s", exc)
+                        await self.write_state(exc.errors)
+                        continue
                     await self.reconcile(resources)
                     backoff.reset()
                 except Exception as exc:  # refused, or no API server at all: never fatal
@@ -155,17 +167,58 @@ class _World:
                 task.cancel()
             await asyncio.gather(*tasks, stopper, return_exceptions=True)
 
+    async def write_state(self, errors: Sequence[ConfigError]) -> None:
+        """This part's ConfigurationState says whether its configuration is valid (and why not).
+        `lastTransitionTime` moves only when the condition's status does, as for any
+        `metav1.Condition`."""
+        if not self.component:
+            return
+        ns = self.settings.namespace
+        body = configuration_state(self.component, self.node, list(errors), ns)
+        name, status = body["metadata"]["name"], body["status"]
+        if self._state_written is not None and _without_times(self._state_written) == status:
+            return
+        try:
+            current = dict(await self.client.get(ConfigurationState, name, namespace=ns))
+        except ApiError as exc:
+            if exc.status.code != 404:
+                raise
+            current = {**dict(await self.client.create(ConfigurationState(body))), "status": {}}
+        old = current.get("status") or {}
+        if _without_times(old) != status:
+            before = {c.get("type"): c for c in old.get("conditions") or []}
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for condition in status["conditions"]:
+                previous = before.get(condition["type"]) or {}
+                same = previous.get("status") == condition["status"] and previous.get("lastTransitionTime")
+                condition["lastTransitionTime"] = previous["lastTransitionTime"] if same else now
+            await self.client.replace(
+                ConfigurationStateStatus({**current, "status": status}), name, namespace=ns
+            )
+            log.info("ConfigurationState %s/%s: %s", ns, name, status["result"])
+            old = status
+        self._state_written = old
+
+
+def _without_times(status: dict[str, Any]) -> dict[str, Any]:
+    conditions = [
+        {k: v for k, v in c.items() if k != "lastTransitionTime"} for c in status.get("conditions") or []
+    ]
+    return {**status, "conditions": conditions} if "conditions" in status else status
+
 
 class Controller(_World):
     """IP allocation for the whole cluster; writes Service status and the pool annotation."""
 
     skipped = (EndpointSlice,)  # endpoints decide who announces, not who gets an IP
+    component = "controller"
 
     async def reconcile(self, resources: Resources) -> None:
         res = MetalLBResources.from_resources(resources, self.settings)
         config, errors = parse(res, self.settings)
         self.state.passes += 1
         self.state.controller_errors = errors
+        await self.write_state(errors)
         if config is None:
             log.error("MetalLB configuration rejected, keeping the current IPs: %s", ConfigErrors(errors))
             return
@@ -195,6 +248,7 @@ class Speaker(_World):
     """One node's announcements: `metallb-<node>` and the node's ServiceBGPStatus objects."""
 
     skipped = (Namespace,)  # namespace labels only choose pools for allocation (the controller's)
+    component = "speaker"
 
     def __init__(self, client: AsyncClient, node: str, settings: Settings, debounce: float = 0.2):
         super().__init__(client, settings, debounce)
@@ -207,6 +261,7 @@ class Speaker(_World):
 
     async def reconcile(self, resources: Resources) -> None:
         self.stage.apply(resources)
+        await self.write_state(self.stage.state.speaker_errors)
         obj = self.stage.state.configuration
         if obj is not None:
             await self._write_configuration(obj)
