@@ -351,6 +351,23 @@ def _load_one(doc: Any, location: Location, out: ParsedFile, reading: _Reading) 
     out.objects.append(Loaded(ref, location, obj, selector, extra))
 
 
+def _reading(options: ReadOptions) -> _Reading:
+    return _Reading(
+        options.get("default_namespace", ""),
+        options.get("extra_kinds") or _NO_EXTRA,
+        options.get("secret_namespaces", ()),
+        options.get("screen"),
+    )
+
+
+def parse_object(doc: dict[str, Any], file: str = "", **options: Unpack[ReadOptions]) -> ParsedFile:
+    """One decoded object (from an API server's JSON), read as a manifest's document is: the
+    same kinds, validation, errors and notes, with no text to parse."""
+    out = ParsedFile()
+    _load_one(doc, Location(file, 0), out, _reading(options))
+    return out
+
+
 def parse_manifest(text: str, file: str = "<string>", **options: Unpack[ReadOptions]) -> ParsedFile:
     """Every object, error and note of one multi-document YAML text (a file's content).
 
@@ -359,12 +376,7 @@ def parse_manifest(text: str, file: str = "<string>", **options: Unpack[ReadOpti
     not need the other nodes' objects; their errors are not its problem).
     """
     limits = options.get("limits") or Limits()
-    reading = _Reading(
-        options.get("default_namespace", ""),
-        options.get("extra_kinds") or _NO_EXTRA,
-        options.get("secret_namespaces", ()),
-        options.get("screen"),
-    )
+    reading = _reading(options)
     out = ParsedFile()
     parsed = 0
     try:

@@ -99,6 +99,7 @@ class _World:
         self.client = client
         self.settings = settings
         self.debounce = debounce
+        self._objects = r.ObjectCache(api.KINDS)
         self._state_written: dict[str, Any] | None = None
         """The ConfigurationState status last written (or found) on the server."""
         self._changed = asyncio.Event()
@@ -128,7 +129,7 @@ class _World:
 
     def resources(self) -> Resources:
         items = [obj for store in self.stores.values() for _, obj in sorted(store.objects.items())]
-        return r.load_objects(items, extra_kinds=api.KINDS)
+        return self._objects.resources(items)
 
     async def reconcile(self, resources: Resources) -> None:
         raise NotImplementedError

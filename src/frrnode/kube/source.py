@@ -45,6 +45,8 @@ class KubernetesSource:
         self.secrets = ObjectStore(slim_secret)
         self.frrk8s = ObjectStore(lambda obj: slim_object(obj, "FRRK8sConfiguration"))
         self._changed = asyncio.Event()
+        self._objects = r.ObjectCache()
+        """Unchanged objects stay the same Python objects: the pipeline's cache goes by identity."""
         self.node_informer = Informer(node_lw, self.node, self._node_changed)
         self.configs_informer = Informer(configs_lw, self.configs, lambda: self._change("FRRConfiguration"))
         self.informers = (
@@ -104,7 +106,7 @@ class KubernetesSource:
         items += [obj for (_, name), obj in sorted(self.frrk8s.objects.items()) if name == "config"]
         items += [obj for _, obj in sorted(self.configs.bodies.items())]
         try:
-            return Snapshot(resources=r.load_objects(items))
+            return Snapshot(resources=self._objects.resources(items))
         except ConfigErrors as exc:
             return Snapshot(resources=None, errors=tuple(exc.errors))
 
