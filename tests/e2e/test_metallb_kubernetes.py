@@ -143,19 +143,34 @@ def test_a_service_gets_an_ip_and_both_routers_learn_it(world: dict[str, Any], l
         mine = ("/frrconfigurations", "/servicebgpstatuses", "/services")
         return sum(1 for method, path in requests if method != "GET" and any(m in path for m in mine))
 
-    def speaker_reads() -> int:
-        requests = world["double"].double.routes.requests
-        return sum(
-            1 for method, path in requests if method == "GET" and "frrconfigurations/metallb-node-a" in path
-        )
+    def speaker_passes() -> float:
+        return metrics(world["ports"]["speaker"]).get(("metallb_k8s_client_updates_total", ()), 0.0)
 
-    before, reads = metallb_writes(), speaker_reads()
+    def speaker_requests() -> int:
+        """Requests about what the speaker writes (it compares with its watch caches instead)."""
+        requests = world["double"].double.routes.requests
+        return sum(1 for m, path in requests if "/frrconfigurations" in path or "/servicebgpstatuses" in path)
+
+    before, passes, asked = metallb_writes(), speaker_passes(), speaker_requests()
     # An object both parts watch changes without changing their result: each runs a pass...
     unrelated = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated", "namespace": MLB}}
     kubectl.apply(yaml.safe_dump(unrelated))
-    wait_until(lambda: speaker_reads() > reads, 30, "the speaker's pass")
+    wait_until(lambda: speaker_passes() > passes, 30, "the speaker's pass")
     time.sleep(1)
     assert metallb_writes() == before  # ... and sends no write (the server's defaults are no change)
+    # ... nor a single read of its own objects (no GET, no LIST per pass: 3,000 speakers would
+    # send them on every change of any Service or EndpointSlice of the cluster).
+    assert speaker_requests() == asked
+
+    # An edit of MetalLB's object by someone else is seen (watch) and reverted, as upstream.
+    spec = kubectl.get("frrconfiguration", "metallb-node-a", "-n", NAMESPACE)["spec"]
+    patch = '{"spec":{"bgp":{"routers":[{"asn":64512,"prefixes":["203.0.113.1/32"]}]}}}'
+    kubectl("patch", "frrconfiguration", "metallb-node-a", "-n", NAMESPACE, "--type", "merge", "-p", patch)
+    wait_until(
+        lambda: kubectl.get("frrconfiguration", "metallb-node-a", "-n", NAMESPACE)["spec"] == spec,
+        30,
+        f"the speaker to revert the edit\n{world['speaker'].tail()}",
+    )
 
 
 def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -187,6 +202,8 @@ def test_metallb_metrics_from_the_speaker_and_the_controller(world: dict[str, An
     announced = (("ip", "192.0.2.10"), ("node", "node-a"), ("protocol", "bgp"), ("service", "default/web"))
     assert speaker[("metallb_speaker_announced", announced)] == 1
     assert speaker[("metallb_k8s_client_config_stale_bool", ())] == 0
+    assert speaker[("metallb_k8s_client_updates_total", ())] >= 1
+    assert ("metallb_k8s_client_update_errors_total", ()) in speaker
     # Not MetalLB's: the platform team's neighbors are in the agent's frrk8s_* series only.
     assert not [k for k in speaker if k[0].startswith("frrk8s_")]
     controller = metrics(world["ports"]["controller"])

@@ -356,13 +356,12 @@ def test_metallb_rbac_is_exactly_what_each_process_reads_and_writes(
             Speaker(None, "n1", settings),  # type: ignore[arg-type]
             {
                 MLB: {
-                    ("servicebgpstatuses", "list"),
                     ("servicebgpstatuses", "create"),
                     ("servicebgpstatuses", "delete"),
                     ("servicebgpstatuses/status", "update"),
                     *state,
-                },
-                "frr-k8s-system": {("frrconfigurations", v) for v in ("get", "create", "update")},
+                },  # read rights, from its informers: its own statuses and its FRRConfiguration
+                "frr-k8s-system": {("frrconfigurations", v) for v in ("create", "update")},
             },
         ),
     ):

@@ -12,7 +12,8 @@ once every cache has synced and after each change (coalesced):
 Each part also keeps its ConfigurationState (`controller`, `speaker-<node>`, spec §6.2) on
 whether the last MetalLB configuration it read was valid, with every error in `errorSummary`
 (the last good configuration stays in use meanwhile).
-Writes happen only when something differs from what the API server has.
+Writes happen only when something differs from what the API server has; the speaker knows
+what the server has of its own objects from watches, not from a GET or LIST per pass.
 """
 
 from __future__ import annotations
@@ -154,11 +155,14 @@ class _World:
                         resources = self.resources()
                     except ConfigErrors as exc:
                         log.error("MetalLB objects refused: %s", exc)
+                        self.state.updates += 1
+                        self.state.update_errors += 1
                         await self.write_state(exc.errors)
                         continue
                     await self.reconcile(resources)
                     backoff.reset()
                 except Exception as exc:  # refused, or no API server at all: never fatal
+                    self.state.update_errors += 1
                     delay = backoff.next()
                     log.warning("API write failed (%s), retrying in %.1fs", exc, delay)
                     await asyncio.wait([stopper], timeout=delay)
@@ -218,6 +222,8 @@ class Controller(_World):
         res = MetalLBResources.from_resources(resources, self.settings)
         config, errors = parse(res, self.settings)
         self.state.passes += 1
+        self.state.updates += 1
+        self.state.update_errors += bool(errors)
         self.state.controller_errors = errors
         await self.write_state(errors)
         if config is None:
@@ -259,6 +265,25 @@ class Speaker(_World):
         self._written: tuple[Any, str] | None = None
         """(spec written, resourceVersion the server gave it): the server adds CRD defaults to
         the spec, so "unchanged" means "still the version we wrote", not "equal spec"."""
+        # What it writes is watched too (not read as input): a pass compares with these caches
+        # instead of a GET and a LIST per pass, which 3,000 speakers would send on every change
+        # of any Service or EndpointSlice; an edit or deletion by someone else starts a pass
+        # that puts MetalLB's version back.
+        self.own_configuration = ObjectStore(_slimmer(*_resource_key(_FRRConfiguration)))
+        self.own_statuses = ObjectStore(_slimmer(*_resource_key(ServiceBGPStatus)))
+        mine = {"metadata.name": frrk8s.object_name(node)}
+        self.informers += [
+            Informer(
+                ListWatch(client, _FRRConfiguration, settings.frrk8s_namespace, fields=mine),
+                self.own_configuration,
+                self._changed.set,
+            ),
+            Informer(
+                ListWatch(client, ServiceBGPStatus, settings.namespace, labels={"metallb.io/node": node}),
+                self.own_statuses,
+                self._changed.set,
+            ),
+        ]
 
     async def reconcile(self, resources: Resources) -> None:
         self.stage.apply(resources)
@@ -270,30 +295,27 @@ class Speaker(_World):
 
     async def _write_configuration(self, obj: dict[str, Any]) -> None:
         name, ns = obj["metadata"]["name"], obj["metadata"]["namespace"]
-        try:
-            current = dict(await self.client.get(r.FRRConfiguration, name, namespace=ns))
-        except ApiError as exc:
-            if exc.status.code != 404:
-                raise
+        current = self.own_configuration.objects.get((ns, name))
+        if current is None:
             created = dict(await self.client.create(_FRRConfiguration(frrk8s.manifest(obj))))
             self._written = (obj["spec"], r.resource_version_of(created))
+            self.own_configuration.apply("ADDED", created)  # the watch brings the same later
             return
         if (
             self._written == (obj["spec"], r.resource_version_of(current))
             or current.get("spec") == obj["spec"]
         ):
             return
-        # Only the spec is MetalLB's (manual edits of it are reverted, as upstream).
+        # Only the spec is MetalLB's (manual edits of it are reverted, as upstream). A cache
+        # behind the server gives a 409: the pass is retried once the watch caught up.
         body = {**current, "spec": obj["spec"]}
         updated = dict(await self.client.replace(_FRRConfiguration(body), name, namespace=ns))
         self._written = (obj["spec"], r.resource_version_of(updated))
+        self.own_configuration.apply("MODIFIED", updated)
 
     async def _write_statuses(self) -> None:
         ns = self.settings.namespace
-        selector: dict[str, Any] = {"metallb.io/node": self.node}
-        existing = {}
-        async for item in self.client.list(ServiceBGPStatus, namespace=ns, labels=selector):
-            existing[r.name_of(dict(item))] = dict(item)
+        existing = {name: obj for (_, name), obj in self.own_statuses.objects.items()}
         wanted = {}
         for a in self.stage.state.announcements:
             if a.announced:
@@ -304,8 +326,11 @@ class Speaker(_World):
             if current is None:
                 created = dict(await self.client.create(ServiceBGPStatus(body)))
                 current = {**created, "status": {}}
+                self.own_statuses.apply("ADDED", current)  # the cache knows it before the watch
             if current.get("status") != body["status"]:
                 update = {**current, "status": body["status"]}
-                await self.client.replace(ServiceBGPStatusStatus(update), name, namespace=ns)
+                updated = await self.client.replace(ServiceBGPStatusStatus(update), name, namespace=ns)
+                self.own_statuses.apply("MODIFIED", dict(updated))
         for name in existing.keys() - wanted.keys():
             await delete_if_present(self.client, ServiceBGPStatus, name, ns)
+            self.own_statuses.apply("DELETED", existing[name])

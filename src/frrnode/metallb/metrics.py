@@ -102,6 +102,18 @@ def families(frr: Iterable[FamilyLike], state: StageState) -> Iterator[FamilyTup
         "1 if running on a stale configuration, because the latest config failed to load.",
         (((), 0.0 if state.valid else 1.0),),
     )
+    yield (
+        "metallb_k8s_client_updates_total",
+        "counter",
+        "Number of k8s object updates that have been processed.",
+        (((), float(state.updates)),),
+    )
+    yield (
+        "metallb_k8s_client_update_errors_total",
+        "counter",
+        "Number of k8s object updates that failed for some reason.",
+        (((), float(state.update_errors)),),
+    )
     in_use: dict[str, set[str]] = {name: set() for name in state.pools}
     for alloc in state.allocations.values():
         if alloc.pool in in_use:

@@ -58,6 +58,11 @@ class StageState:
     """Passes computed (a pass with the previous pass's inputs reuses its result: not counted)."""
     loaded: bool = False
     """A MetalLB configuration was accepted at least once."""
+    updates: int = 0
+    """Passes over changed objects (`metallb_k8s_client_updates_total`)."""
+    update_errors: int = 0
+    """Passes that failed: a configuration refused, or (Kubernetes mode) a write the API server
+    did not take (`metallb_k8s_client_update_errors_total`)."""
 
     @property
     def valid(self) -> bool:
@@ -120,6 +125,7 @@ class MetalLBStage:
     def apply(self, resources: Resources) -> Resources:
         """The snapshot with MetalLB's FRRConfiguration for this node added (frr-k8s mode)."""
         inputs = (*resources.extra, *resources.secrets, *resources.nodes)
+        self.state.updates += 1
         previous = self._inputs
         if previous is not None and len(previous) == len(inputs) and all(map(operator.is_, inputs, previous)):
             return resources if self._output is None else _with_object(resources, self._output)
@@ -135,6 +141,7 @@ class MetalLBStage:
         self.state.allocations = allocations
         config, errors = parse(res, self.settings, self.node)
         self.state.speaker_errors = errors
+        self.state.update_errors += bool(errors or self.state.controller_errors)
         if config is not None:
             self._node_config = config
             self.state.loaded = True
