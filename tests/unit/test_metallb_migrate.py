@@ -240,3 +240,26 @@ def test_legacy_corpus_is_there() -> None:
 def test_legacy_names_are_normalised() -> None:
     assert legacy.normalize_name("01-numbered_Pool") == "numbered-pool"
     assert legacy.normalize_name("x" * 70) == "x" * 63
+
+
+@pytest.mark.parametrize("command", ["bgpextras", "configmap"])
+def test_cli_migrate_reads_within_the_loaders_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """The files `migrate` reads get the manifest loader's guards: a size limit
+    (FRRNODE_MAX_FILE_BYTES), and YAML aliases that expand without bound are refused."""
+    big = tmp_path / "big.yaml"
+    big.write_text("data:\n  config: |\n" + "    # padding\n" * 200)
+    monkeypatch.setenv("FRRNODE_MAX_FILE_BYTES", "1000")
+    result = CliRunner().invoke(app, ["migrate", command, str(big)])
+    assert result.exit_code == 2, result.output
+    assert "file larger than 1000 bytes: refused" in " ".join(result.stderr.split())
+    monkeypatch.delenv("FRRNODE_MAX_FILE_BYTES")
+
+    bomb = tmp_path / "bomb.yaml"
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb.write_text("\n".join(levels) + "\n")
+    result = CliRunner().invoke(app, ["migrate", command, str(bomb)])
+    assert result.exit_code in (1, 2), result.output
+    assert "expands to more than" in " ".join(result.stderr.split())

@@ -9,7 +9,8 @@ import typer
 import yaml
 from rich.markup import escape
 
-from frrnode.api.yamldocs import YAMLLoader
+from frrnode.api.loader import Limits, read_manifest
+from frrnode.api.yamldocs import TooLarge, documents
 from frrnode.cli import app
 from frrnode.cli.config import MetalLBNamespaceOpt, _err, _load, _print_errors
 from frrnode.metallb import legacy
@@ -36,13 +37,26 @@ migrate_app = typer.Typer(
 app.add_typer(migrate_app, name="migrate")
 
 
+def _read(path: Path, hint: str) -> str:
+    """The text of `path`, within the manifest loader's limits (FRRNODE_MAX_FILE_BYTES)."""
+    data, error = read_manifest(path, Limits.from_env())
+    if data is None:
+        raise typer.BadParameter(error.message if error else "cannot read", param_hint=hint)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise typer.BadParameter(f"not UTF-8 ({exc.reason} at byte {exc.start})", param_hint=hint) from None
+
+
 def _extras(path: Path) -> str:
     """The `extras` of the bgpextras ConfigMap in FILE (or the whole file when it is plain text)."""
-    text = path.read_text()
+    text = _read(path, "CONFIGMAP")
     try:
-        docs = list(yaml.load_all(text, Loader=YAMLLoader))
+        docs = list(documents(text))
     except yaml.YAMLError:
-        return text
+        return text  # FRR's own text, not YAML
+    except (TooLarge, RecursionError) as exc:
+        raise typer.BadParameter(f"refused: {exc or 'nested too deeply'}", param_hint="CONFIGMAP") from None
     for doc in docs:
         named = isinstance(doc, dict) and (doc.get("metadata") or {}).get("name") == EXTRAS_CONFIGMAP
         if named and doc.get("kind") == "ConfigMap":
@@ -99,7 +113,7 @@ def configmap_cmd(
 ) -> None:
     """Convert MetalLB's legacy ConfigMap into its CRDs (the text upstream's configmaptocrs prints)."""
     try:
-        config, ns = legacy.read(path.read_text(), namespace)
+        config, ns = legacy.read(_read(path, "PATH"), namespace)
     except legacy.LegacyConfigError as exc:
         _err.print(f"[bold red]error[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
