@@ -165,6 +165,7 @@ class AgentProcess(LoggedProcess):
 
     def __init__(self, kubeconfig: Path, topo: LabTopology, node_name: str, workdir: Path):
         self.node_name = node_name
+        self.pathspace = topo.node.pathspace
         self.metrics_port = free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "NODE_NAME": node_name, "NAMESPACE": NAMESPACE}

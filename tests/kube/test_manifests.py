@@ -14,6 +14,8 @@ import pytest
 import yaml
 from apiserver_helpers import Kubectl
 
+from frrnode.kube import certs
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"
 K8S_VERSION = "1.32.0"
@@ -179,6 +181,10 @@ def test_rbac_is_least_privilege(rendered: list[dict[str, Any]]) -> None:
         ("validatingwebhookconfigurations", "update", vwc),
         ("frrnodestates", "delete", ""),
         ("bgpsessionstates", "delete", ""),
+        # The self-managed certificate's Secret (kube.certs.load_or_issue), in its namespace.
+        ("secrets", "create", ""),
+        ("secrets", "get", certs.SECRET_NAME),
+        ("secrets", "update", certs.SECRET_NAME),
     }
     assert webhook == expected_webhook
     # Namespaced rights are a Role (only the agent namespace), not a ClusterRole.

@@ -77,7 +77,7 @@ def webhook(
             loop.add_signal_handler(sig, stop.set)
         client = make_client(kubeconfig, namespace=namespace)
         if not disable_cert_rotation:
-            issued = certs.issue(cert_service_name, namespace)
+            issued = await certs.load_or_issue(client, cert_service_name, namespace)
             certs.write_issued(issued, cert_dir)
             if not await certs.patch_ca_bundle(client, webhook_configuration, WEBHOOK_NAME, issued.ca_pem):
                 log.warning(

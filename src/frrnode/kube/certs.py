@@ -1,5 +1,7 @@
 """TLS for the webhook: a mounted certificate (reloaded when its files change), or a
 self-managed CA (`frrnode.tls`) whose bundle is patched into the ValidatingWebhookConfiguration.
+The self-managed CA and serving pair are kept in a Secret (`load_or_issue`), so that a
+restarted (or a second) webhook serves what the API server already trusts.
 
 Reloading loads the new pair into the *same* `SSLContext`: the next handshake uses it, open
 connections keep theirs, nothing restarts. Kubernetes updates a mounted Secret by swapping a
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import hashlib
 import logging
 import ssl
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
 
@@ -28,6 +32,9 @@ from frrnode.tls import CERT_FILE, KEY_FILE, CertificateAuthority, KeyPair
 log = logging.getLogger(__name__)
 
 CA_FILE = "ca.crt"
+SECRET_NAME = "frr-k8s-webhook-server-cert"
+"""Where the self-managed CA and serving pair are kept (upstream's name for its webhook cert)."""
+RENEW_BEFORE = datetime.timedelta(days=30)
 
 
 class ReloadingCert:
@@ -89,6 +96,56 @@ def issue(service: str, namespace: str, days: int = 3650) -> Issued:
     names = [*dns_names(service, namespace), "127.0.0.1", "::1"]
     pair = ca.issue(names, days, common_name=f"{service}.{namespace}.svc")
     return Issued(cert_pem=pair.cert_pem, key_pem=pair.key_pem, ca_pem=ca.cert_pem)
+
+
+def _from_secret(obj: dict[str, Any], service: str, namespace: str) -> Issued | None:
+    """The pair kept in a Secret, if it is complete, for this Service and not about to expire."""
+    data = obj.get("data") or {}
+    try:
+        cert_pem, key_pem, ca_pem = (base64.b64decode(data[k]) for k in (CERT_FILE, KEY_FILE, CA_FILE))
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (KeyError, ValueError, TypeError, x509.ExtensionNotFound):
+        return None
+    expires = cert.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
+    if expires < RENEW_BEFORE or f"{service}.{namespace}.svc" not in names.get_values_for_type(x509.DNSName):
+        return None
+    return Issued(cert_pem=cert_pem, key_pem=key_pem, ca_pem=ca_pem)
+
+
+async def load_or_issue(
+    client: AsyncClient, service: str, namespace: str, secret: str = SECRET_NAME
+) -> Issued:
+    """The CA and serving pair of Secret `secret`, or a new pair stored there when it is missing,
+    incomplete, for another Service or expiring within `RENEW_BEFORE`. Two webhooks starting
+    at once end with the same pair: the second one's write conflicts (409) and it reads again."""
+    for _ in range(5):
+        try:
+            current: dict[str, Any] | None = dict(await client.get(r.Secret, secret, namespace=namespace))
+        except ApiError as exc:
+            if status_code(exc) != 404:
+                raise
+            current = None
+        kept = _from_secret(current, service, namespace) if current is not None else None
+        if kept is not None:
+            log.info("serving the certificate kept in Secret %s/%s", namespace, secret)
+            return kept
+        issued = issue(service, namespace)
+        pems = {CERT_FILE: issued.cert_pem, KEY_FILE: issued.key_pem, CA_FILE: issued.ca_pem}
+        data = {name: base64.b64encode(pem).decode() for name, pem in pems.items()}
+        try:
+            if current is None:
+                meta = {"name": secret, "namespace": namespace}
+                await client.create(r.Secret({"metadata": meta, "type": "kubernetes.io/tls", "data": data}))
+            else:  # its resourceVersion makes a concurrent writer's update conflict
+                await client.replace(r.Secret({**current, "data": data}), secret, namespace=namespace)
+        except ApiError as exc:
+            if status_code(exc) == 409:
+                continue  # another webhook wrote it first: use that one
+            raise
+        log.info("issued a new CA and serving certificate, kept in Secret %s/%s", namespace, secret)
+        return issued
+    raise RuntimeError(f"Secret {namespace}/{secret} kept changing while storing the webhook's certificate")
 
 
 def write_issued(issued: Issued, cert_dir: Path) -> None:
