@@ -129,6 +129,8 @@ def test_dumped_block_documents_build_as_pyyaml_builds_them(value: Any, flow: bo
         "a: !foo x\n",
         "? [a, b]\n: c\n",  # unhashable key
         "a: !!int abc\nb: 1\n",  # PyYAML raises ValueError here
+        '!!int ""\n',  # ... and IndexError here (an empty value: found by hypothesis)
+        "a: !!float ''\n",
         "a: &x [" + ", ".join(["*y"] * 3) + "]\n",  # undefined alias
     ],
 )
@@ -152,6 +154,13 @@ def test_the_corpus_takes_the_fast_path() -> None:
             loader.dispose()
 
 
+def test_an_empty_tagged_number_is_an_error_not_a_traceback() -> None:
+    errors = parse_manifest('a: !!int ""\nb: !!float ""\n', "f.yaml").errors
+    assert [str(e) for e in errors] == [
+        "f.yaml#0: invalid YAML (line 1, column 4): cannot read '' as tag:yaml.org,2002:int"
+    ]
+
+
 def test_sexagesimal_stays_a_string_and_a_bad_tagged_value_is_an_error() -> None:
     assert list(documents("c: 65000:10\nd: 1:30\ne: 0x10\n")) == [{"c": "65000:10", "d": "1:30", "e": 16}]
     errors = parse_manifest("a: 1\nb: !!int abc\n", "f.yaml").errors
@@ -173,3 +182,20 @@ def test_the_alias_guard_counts_exactly_as_before(extra: int) -> None:
     same_as_pyyaml(text)
     kind, _ = outcome(lambda: list(documents(text)))
     assert kind == ("too large" if extra else "ok")
+
+
+def test_a_reader_bug_refuses_the_file_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever escapes the YAML reader (a bug, such as PyYAML's IndexError above before it was
+    handled) refuses that file with an error naming it; it never ends the agent's pass."""
+    from frrnode.api import loader
+
+    def broken(text: str) -> Any:
+        yield {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}
+        raise IndexError("string index out of range")
+
+    monkeypatch.setattr(loader, "documents", broken)
+    parsed = parse_manifest("whatever", "f.yaml")
+    assert [str(e) for e in parsed.errors] == [
+        "f.yaml#1: cannot read: IndexError: string index out of range "
+        "(a bug in frrnode's reader: please report it)"
+    ]

@@ -25,6 +25,7 @@ One rule for every reader (`validate`, `render`, the agent's directory source):
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -48,6 +49,8 @@ from frrnode.api.v1beta1 import (
 from frrnode.api.yamldocs import TooLarge, documents, yaml_message
 from frrnode.errors import ConfigError, ConfigErrors, Location, printable
 from frrnode.model import ObjectRef
+
+log = logging.getLogger(__name__)
 
 _KINDS: dict[tuple[str, str], type[BaseModel]] = {
     (GROUP_VERSION, "FRRConfiguration"): FRRConfiguration,
@@ -399,6 +402,10 @@ def parse_manifest(text: str, file: str = "<string>", **options: Unpack[ReadOpti
         out.errors.append(ConfigError("invalid YAML: nested too deeply", location=Location(file, parsed)))
     except TooLarge as exc:
         out.errors.append(ConfigError(f"refused: {exc}", location=Location(file, parsed)))
+    except Exception as exc:  # a reader bug refuses the file; it never ends the agent
+        log.exception("reading %s failed", file)
+        message = f"cannot read: {type(exc).__name__}: {exc} (a bug in frrnode's reader: please report it)"
+        out.errors.append(ConfigError(message, location=Location(file, parsed)))
     return out
 
 

@@ -217,7 +217,7 @@ def _constructed(loader: Any, node: yaml.Node, check: bool) -> Any:
         ) from exc
 
 
-_BAD_SCALAR = (ValueError, KeyError, AttributeError, TypeError, OverflowError)
+_BAD_SCALAR = (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError)
 
 
 def _bad_scalar(loader: Any, root: yaml.Node) -> yaml.Node | None:
