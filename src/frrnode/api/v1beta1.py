@@ -309,21 +309,21 @@ class Router(Strict):
     evpn: EVPNConfig | None = None
 
 
+BfdInterval = Annotated[int, Field(ge=10, le=60000)]
+"""Milliseconds, as FRR's bfdd accepts them (receive, transmit and echo intervals)."""
+BfdMultiplier = Annotated[int, Field(ge=2, le=255)]
+BfdMinimumTtl = Annotated[int, Field(ge=1, le=254)]
+
+
 class BFDProfile(Strict):
     name: str
-    receive_interval: Annotated[int, Field(ge=10, le=60000)] | None = Field(
-        default=None, alias="receiveInterval"
-    )
-    transmit_interval: Annotated[int, Field(ge=10, le=60000)] | None = Field(
-        default=None, alias="transmitInterval"
-    )
-    detect_multiplier: Annotated[int, Field(ge=2, le=255)] | None = Field(
-        default=None, alias="detectMultiplier"
-    )
-    echo_interval: Annotated[int, Field(ge=10, le=60000)] | None = Field(default=None, alias="echoInterval")
+    receive_interval: BfdInterval | None = Field(default=None, alias="receiveInterval")
+    transmit_interval: BfdInterval | None = Field(default=None, alias="transmitInterval")
+    detect_multiplier: BfdMultiplier | None = Field(default=None, alias="detectMultiplier")
+    echo_interval: BfdInterval | None = Field(default=None, alias="echoInterval")
     echo_mode: bool | None = Field(default=None, alias="echoMode")
     passive_mode: bool | None = Field(default=None, alias="passiveMode")
-    minimum_ttl: Annotated[int, Field(ge=1, le=254)] | None = Field(default=None, alias="minimumTtl")
+    minimum_ttl: BfdMinimumTtl | None = Field(default=None, alias="minimumTtl")
 
 
 class BGPConfig(Strict):

@@ -9,7 +9,7 @@ ignore fields MetalLB does not read, so objects exported from a cluster load as 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -17,6 +17,9 @@ from frrnode.api.core import ObjectMeta
 from frrnode.api.v1beta1 import (
     NS_PER_SECOND,
     UINT32_MAX,
+    BfdInterval,
+    BfdMinimumTtl,
+    BfdMultiplier,
     Duration,
     LabelSelector,
     LabelSelectorRequirement,
@@ -35,10 +38,11 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True, frozen=True)
 
 
-class _Object(Strict):
-    metadata: ObjectMeta
-    status: dict[str, Any] = Field(default_factory=dict)
-    """Written by MetalLB's controller (pool counters); never read."""
+class _Named:
+    """`name` and `namespace` of the object's metadata, for MetalLB's kinds and the core ones."""
+
+    if TYPE_CHECKING:
+        metadata: ObjectMeta
 
     @property
     def name(self) -> str:
@@ -47,6 +51,12 @@ class _Object(Strict):
     @property
     def namespace(self) -> str:
         return self.metadata.namespace
+
+
+class _Object(_Named, Strict):
+    metadata: ObjectMeta
+    status: dict[str, Any] = Field(default_factory=dict)
+    """Written by MetalLB's controller (pool counters); never read."""
 
 
 # ---------------------------------------------------------------- IPAddressPool
@@ -213,19 +223,13 @@ class BGPPeerV1Beta1(_Object):
 
 
 class BFDProfileSpec(Strict):
-    receive_interval: Annotated[int, Field(ge=10, le=60000)] | None = Field(
-        default=None, alias="receiveInterval"
-    )
-    transmit_interval: Annotated[int, Field(ge=10, le=60000)] | None = Field(
-        default=None, alias="transmitInterval"
-    )
-    detect_multiplier: Annotated[int, Field(ge=2, le=255)] | None = Field(
-        default=None, alias="detectMultiplier"
-    )
-    echo_interval: Annotated[int, Field(ge=10, le=60000)] | None = Field(default=None, alias="echoInterval")
+    receive_interval: BfdInterval | None = Field(default=None, alias="receiveInterval")
+    transmit_interval: BfdInterval | None = Field(default=None, alias="transmitInterval")
+    detect_multiplier: BfdMultiplier | None = Field(default=None, alias="detectMultiplier")
+    echo_interval: BfdInterval | None = Field(default=None, alias="echoInterval")
     echo_mode: bool = Field(default=False, alias="echoMode")
     passive_mode: bool = Field(default=False, alias="passiveMode")
-    minimum_ttl: Annotated[int, Field(ge=1, le=254)] | None = Field(default=None, alias="minimumTtl")
+    minimum_ttl: BfdMinimumTtl | None = Field(default=None, alias="minimumTtl")
 
 
 class BFDProfile(_Object):
@@ -252,16 +256,8 @@ class Community(_Object):
 # ---------------------------------------------------------------- core kinds MetalLB reads
 
 
-class _Core(_Lenient):
+class _Core(_Named, _Lenient):
     metadata: ObjectMeta
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
-    @property
-    def namespace(self) -> str:
-        return self.metadata.namespace
 
 
 class ConfigMap(_Core):
